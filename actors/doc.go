@@ -1,0 +1,38 @@
+// Package actors holds Qun's grains: the group grain, the user grain, and the
+// per-node delivery hub.
+//
+// # State machines and grains
+//
+// Group and user logic live in plain state machines (GroupMachine,
+// UserMachine): a Command (caller, op, msgpack arguments, and the time as an
+// input) goes in, Effects come out — records to persist, a reply and when it
+// may be sent, a history read, subscription changes. They do no I/O, so
+// most tests are fast table tests. The grains only carry effects out.
+//
+// Every state change of a group is a journal record with the group's next
+// seq (1, 2, 3, …); the record's message is what clients see in history, so
+// joins and leaves show as system events. A grain applies a record at once
+// (later commands see it), hands a batch of records to the store (group
+// commit: the grain keeps working while a batch is in flight), and only when
+// the store reports the batch durable does it reply to the senders and push
+// the messages to online members. A failed commit stops the grain; the next
+// activation recovers from the snapshot plus the journal tail.
+//
+// # Fan-out
+//
+// A node has one Hub actor. Hubs watch the groups their connections belong
+// to (a lease renewed every WatchTTL/3). A group encodes each push frame
+// once and sends it to each watching hub — one actor message per node, not
+// per member; the hub writes the same bytes to every subscribed connection.
+//
+// # Concurrency
+//
+// Grain and hub state is touched only inside Receive. Store callbacks run on
+// the store's goroutine and only send a message back to the grain. Messages
+// that cross nodes are the protobuf types in package pb; arguments and
+// results inside them are msgpack bytes decoded into concrete types.
+//
+// # Imports
+//
+// actors imports wire, persistence and Proto.Actor; never engine or cluster.
+package actors

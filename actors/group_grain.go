@@ -1,0 +1,357 @@
+package actors
+
+import (
+	"log/slog"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/cluster"
+
+	"github.com/qunchat/qun/actors/pb"
+	"github.com/qunchat/qun/persistence"
+	"github.com/qunchat/qun/wire"
+)
+
+// GroupKind returns the cluster kind for group grains.
+func GroupKind(d *Deps) *cluster.Kind {
+	return cluster.NewKind(KindGroup, actor.PropsFromProducer(func() actor.Actor {
+		return &groupGrain{deps: d}
+	}))
+}
+
+type pendingReply struct {
+	to    *actor.PID
+	after uint64
+	res   *pb.Result
+}
+
+type pendingPush struct {
+	msg         wire.Message
+	add, remove []string
+}
+
+type watcher struct {
+	pid     *actor.PID
+	expires int64 // unix ms
+}
+
+// flush and persisted are local self-messages; they never cross nodes.
+type flush struct{}
+
+type persisted struct {
+	upTo uint64
+	err  error
+}
+
+// groupGrain carries out a GroupMachine's effects: it persists records with
+// group commit, replies once they are durable, and fans out pushes.
+type groupGrain struct {
+	deps     *Deps
+	id       string
+	m        *GroupMachine
+	broken   error
+	self     *actor.PID
+	system   *actor.ActorSystem
+	unsent   []record // applied but not yet handed to the store
+	flushing bool
+	inflight int // batches handed to the store, not yet durable
+	replies  []pendingReply
+	pushes   []pendingPush
+	watchers map[string]*watcher
+}
+
+func (g *groupGrain) Receive(ctx actor.Context) {
+	switch msg := ctx.Message().(type) {
+	case *actor.Started:
+		g.self, g.system = ctx.Self(), ctx.ActorSystem()
+		g.watchers = map[string]*watcher{}
+		ctx.SetReceiveTimeout(g.deps.IdleTimeout)
+	case *cluster.ClusterInit:
+		g.id = msg.Identity.Identity
+		g.load()
+	case *pb.Call:
+		g.call(ctx, msg)
+	case *pb.Watch:
+		g.watch(ctx, msg)
+	case flush:
+		g.flush()
+	case *persisted:
+		g.onPersisted(ctx, msg)
+	case *actor.ReceiveTimeout:
+		g.idle(ctx)
+	}
+}
+
+func (g *groupGrain) load() {
+	g.m = NewGroupMachine(g.id, g.deps.Group)
+	st := g.deps.Store
+	snap, ok, err := st.LoadSnapshot(groupStream(g.id))
+	if err == nil && ok {
+		err = g.m.Restore(snap.Data)
+	}
+	if err == nil {
+		from := g.m.LastSeq() + 1
+		err = st.ReadRange(groupStream(g.id), from, ^uint64(0), 0, func(e persistence.Event) bool {
+			if rerr := g.m.Replay(e.Data); rerr != nil {
+				err = rerr
+				return false
+			}
+			return true
+		})
+	}
+	if err != nil {
+		g.broken = err
+		g.deps.Logger.Error("group recovery failed", slog.String("group", g.id), slog.Any("err", err))
+	}
+}
+
+func (g *groupGrain) call(ctx actor.Context, c *pb.Call) {
+	if g.broken != nil {
+		ctx.Respond(&pb.Result{Code: uint32(wire.CodeUnavailable), Error: "group unavailable: " + g.broken.Error()})
+		return
+	}
+	now := g.deps.Now().UnixMilli()
+	eff := g.m.Handle(Command{Now: now, User: c.User, Op: wire.Op(c.Op), Args: c.Args, Host: c.Host})
+	var res *pb.Result
+	switch {
+	case eff.Err != nil:
+		res = &pb.Result{Code: uint32(eff.Err.Code), Error: eff.Err.Msg}
+	case eff.Read != nil:
+		res = g.read(eff.Read)
+	default:
+		res = &pb.Result{Body: eff.Reply}
+	}
+	for i := range eff.Records {
+		r := eff.Records[i]
+		g.unsent = append(g.unsent, r)
+		p := pendingPush{msg: r.Msg}
+		if i == len(eff.Records)-1 {
+			p.add, p.remove = eff.AddUsers, eff.RemoveUsers
+		}
+		g.pushes = append(g.pushes, p)
+	}
+	if len(g.unsent) > 0 && !g.flushing {
+		// The flush goes to the back of the mailbox: every call already queued
+		// joins this batch.
+		g.flushing = true
+		ctx.Send(g.self, flush{})
+	}
+	if eff.ReplyAfter > g.m.Durable() {
+		g.replies = append(g.replies, pendingReply{to: ctx.Sender(), after: eff.ReplyAfter, res: res})
+		return
+	}
+	ctx.Respond(res)
+}
+
+func (g *groupGrain) flush() {
+	g.flushing = false
+	if len(g.unsent) == 0 {
+		return
+	}
+	b := &persistence.Batch{Events: make([]persistence.Event, 0, len(g.unsent))}
+	stream := groupStream(g.id)
+	for i := range g.unsent {
+		data, err := wire.Marshal(&g.unsent[i])
+		if err != nil {
+			g.fatal(err)
+			return
+		}
+		b.Events = append(b.Events, persistence.Event{Stream: stream, Seq: g.unsent[i].Msg.Seq, Data: data})
+	}
+	upTo := g.unsent[len(g.unsent)-1].Msg.Seq
+	g.unsent = g.unsent[:0]
+	if g.m.SnapshotDue() {
+		if data, seq, err := g.m.Snapshot(); err == nil {
+			b.Snapshots = []persistence.Snapshot{{Stream: stream, Seq: seq, Data: data}}
+		}
+	}
+	g.inflight++
+	self, sys := g.self, g.system
+	g.deps.Store.Commit(b, func(err error) {
+		sys.Root.Send(self, &persisted{upTo: upTo, err: err})
+	})
+}
+
+func (g *groupGrain) onPersisted(ctx actor.Context, p *persisted) {
+	g.inflight--
+	if p.err != nil {
+		g.fatal(p.err)
+		ctx.Stop(g.self)
+		return
+	}
+	g.m.MarkDurable(p.upTo)
+	d := g.m.Durable()
+	kept := g.replies[:0]
+	for _, r := range g.replies {
+		if r.after <= d {
+			ctx.Send(r.to, r.res)
+		} else {
+			kept = append(kept, r)
+		}
+	}
+	g.replies = kept
+	n := 0
+	for n < len(g.pushes) && g.pushes[n].msg.Seq <= d {
+		n++
+	}
+	if n > 0 {
+		g.fanout(ctx, g.pushes[:n])
+		g.pushes = append(g.pushes[:0], g.pushes[n:]...)
+	}
+}
+
+// fatal fails every waiting request. State in memory is ahead of the store,
+// so the grain stops and the next activation recovers from storage.
+func (g *groupGrain) fatal(err error) {
+	g.broken = err
+	g.deps.Logger.Error("group persist failed", slog.String("group", g.id), slog.Any("err", err))
+	for _, r := range g.replies {
+		g.system.Root.Send(r.to, &pb.Result{Code: uint32(wire.CodeUnavailable), Error: "storage failed"})
+	}
+	g.replies = nil
+	g.pushes = nil
+	g.unsent = nil
+}
+
+// fanout encodes each frame once and sends the same bytes to every hub.
+func (g *groupGrain) fanout(ctx actor.Context, ps []pendingPush) {
+	now := g.deps.Now().UnixMilli()
+	for k, w := range g.watchers {
+		if w.expires < now {
+			delete(g.watchers, k)
+		}
+	}
+	if len(g.watchers) == 0 {
+		return
+	}
+	budget := g.deps.Group.MaxReplyBytes
+	for start := 0; start < len(ps); {
+		push := wire.Push{Group: g.id}
+		d := &pb.Deliver{Group: g.id}
+		size, end := 64, start
+		for end < len(ps) {
+			s := msgSize(&ps[end].msg)
+			if end > start && (size+s > budget || len(ps[end].add) > 0 || len(ps[end].remove) > 0) {
+				break
+			}
+			size += s
+			push.Msgs = append(push.Msgs, ps[end].msg)
+			d.AddUsers = append(d.AddUsers, ps[end].add...)
+			d.RemoveUsers = append(d.RemoveUsers, ps[end].remove...)
+			end++
+			if len(d.AddUsers)+len(d.RemoveUsers) > 0 {
+				break
+			}
+		}
+		frame, err := wire.EncodeFrame(wire.FramePush, &push)
+		if err != nil {
+			g.deps.Logger.Error("encode push", slog.String("group", g.id), slog.Any("err", err))
+			return
+		}
+		d.Frame, d.FirstSeq, d.LastSeq = frame, ps[start].msg.Seq, ps[end-1].msg.Seq
+		for _, w := range g.watchers {
+			ctx.Send(w.pid, d)
+		}
+		start = end
+	}
+}
+
+// msgSize is an upper estimate of a message's encoded size.
+func msgSize(m *wire.Message) int {
+	n := 96 + len(m.Sender) + len(m.CMID)
+	if t := m.Body.Text; t != nil {
+		n += len(t.Text)
+		for _, u := range t.Mentions {
+			n += len(u) + 2
+		}
+	}
+	if s := m.Body.System; s != nil {
+		n += len(s.Event) + len(s.Actor) + len(s.Target) + len(s.Text) + 40
+	}
+	return n
+}
+
+func (g *groupGrain) read(q *HistoryQuery) *pb.Result {
+	res := wire.HistoryResult{LastSeq: q.LastSeq}
+	var data [][]byte
+	size, budget := 64, g.deps.Group.MaxReplyBytes
+	take := func(e persistence.Event) bool {
+		if len(data) == q.Limit || (len(data) > 0 && size+len(e.Data)+32 > budget) {
+			res.More = true
+			return false
+		}
+		size += len(e.Data) + 32
+		data = append(data, e.Data)
+		return true
+	}
+	var err error
+	if q.To >= q.From && q.To > 0 {
+		if q.Reverse {
+			err = g.deps.Store.ReadReverse(groupStream(g.id), q.To+1, q.Limit+1, take)
+			for i, j := 0, len(data)-1; i < j; i, j = i+1, j-1 {
+				data[i], data[j] = data[j], data[i]
+			}
+		} else {
+			err = g.deps.Store.ReadRange(groupStream(g.id), q.From, q.To, q.Limit+1, take)
+		}
+	}
+	if err != nil {
+		return &pb.Result{Code: uint32(wire.CodeUnavailable), Error: "history read failed"}
+	}
+	res.Msgs = make([]wire.Message, 0, len(data))
+	for _, b := range data {
+		var r record
+		if err := wire.Decode(b, &r); err != nil {
+			return &pb.Result{Code: uint32(wire.CodeInternal), Error: "corrupt journal entry"}
+		}
+		res.Msgs = append(res.Msgs, r.Msg)
+	}
+	body, err := wire.Marshal(&res)
+	if err != nil {
+		return &pb.Result{Code: uint32(wire.CodeInternal), Error: err.Error()}
+	}
+	return &pb.Result{Body: body}
+}
+
+func (g *groupGrain) watch(ctx actor.Context, w *pb.Watch) {
+	key := w.HubAddress + "/" + w.HubId
+	if w.Stop {
+		delete(g.watchers, key)
+	} else if g.broken == nil && g.m.Exists() {
+		exp := g.deps.Now().Add(g.deps.WatchTTL).UnixMilli()
+		if cur, ok := g.watchers[key]; ok {
+			cur.expires = exp
+		} else {
+			g.watchers[key] = &watcher{pid: actor.NewPID(w.HubAddress, w.HubId), expires: exp}
+		}
+	}
+	var seq uint64
+	if g.m != nil {
+		seq = g.m.Durable()
+	}
+	body, _ := wire.Marshal(wire.SeqResult{Seq: seq})
+	code := uint32(0)
+	if g.m == nil || !g.m.Exists() {
+		code = uint32(wire.CodeNoSuchGroup)
+	}
+	ctx.Respond(&pb.Result{Code: code, Body: body})
+}
+
+// idle passivates the grain when nothing needs it: no hub watches it and
+// nothing is waiting on the store.
+func (g *groupGrain) idle(ctx actor.Context) {
+	now := g.deps.Now().UnixMilli()
+	for k, w := range g.watchers {
+		if w.expires < now {
+			delete(g.watchers, k)
+		}
+	}
+	if len(g.watchers) > 0 || g.inflight > 0 || len(g.unsent) > 0 || len(g.replies) > 0 {
+		return
+	}
+	if g.broken == nil && g.m != nil && g.m.Exists() && g.m.sinceSnap > 0 {
+		if data, seq, err := g.m.Snapshot(); err == nil {
+			g.deps.Store.Commit(&persistence.Batch{Snapshots: []persistence.Snapshot{{Stream: groupStream(g.id), Seq: seq, Data: data}}}, func(error) {})
+		}
+	}
+	ctx.Stop(g.self)
+}

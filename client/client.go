@@ -1,0 +1,409 @@
+package client
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/qunchat/qun/wire"
+)
+
+// Errors of the client itself (server errors are *wire.Error).
+var (
+	ErrClosed = errors.New("client: connection closed")
+)
+
+// Options configure a connection.
+type Options struct {
+	// Token authenticates the user (see `qun token`). Required.
+	Token string
+	// Name is sent in the hello, e.g. "qun-cli/1". Default "qun-go".
+	Name string
+	// DialTimeout bounds connect plus handshake. Default 5 s.
+	DialTimeout time.Duration
+	// MaxFrame bounds frames read from the server before the welcome says
+	// otherwise. Default 16 MiB.
+	MaxFrame int
+	// PingInterval sends a ping this often to keep the connection alive.
+	// Default 30 s; negative disables.
+	PingInterval time.Duration
+	// OnPush receives every decoded push, on the reader goroutine.
+	OnPush func(*wire.Push)
+	// OnGap receives gap markers: messages to fetch with History.
+	OnGap func(*wire.Gap)
+	// OnFrame, if set, receives push and gap frames raw instead of OnPush and
+	// OnGap (for load generators that parse only what they count). body is
+	// only valid during the call.
+	OnFrame func(t wire.FrameType, body []byte)
+	// OnClose is called once when the connection ends, with the reason
+	// (a *wire.Error when the server said why).
+	OnClose func(error)
+}
+
+// Client is one authenticated connection.
+type Client struct {
+	nc      net.Conn
+	opts    Options
+	welcome wire.Welcome
+	wmu     sync.Mutex
+	w       *bufio.Writer
+	nextID  atomic.Uint32
+	mu      sync.Mutex
+	pending map[uint32]chan result
+	err     error
+	done    chan struct{}
+	once    sync.Once
+}
+
+type result struct {
+	body []byte
+	err  error
+}
+
+// Dial connects, sends the hello and waits for the welcome.
+func Dial(ctx context.Context, addr string, opts Options) (*Client, error) {
+	if opts.DialTimeout <= 0 {
+		opts.DialTimeout = 5 * time.Second
+	}
+	if opts.MaxFrame <= 0 {
+		opts.MaxFrame = 16 << 20
+	}
+	if opts.Name == "" {
+		opts.Name = "qun-go"
+	}
+	if opts.PingInterval == 0 {
+		opts.PingInterval = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, opts.DialTimeout)
+	defer cancel()
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("client: connect %s: %w", addr, err)
+	}
+	c := &Client{nc: nc, opts: opts, w: bufio.NewWriterSize(nc, 32<<10), pending: map[uint32]chan result{}, done: make(chan struct{})}
+	deadline, _ := ctx.Deadline()
+	_ = nc.SetDeadline(deadline)
+	if err := c.writeFrame(wire.FrameHello, &wire.Hello{Version: wire.ProtocolVersion, Token: opts.Token, Client: opts.Name}); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("client: hello: %w", err)
+	}
+	r := bufio.NewReaderSize(nc, 64<<10)
+	t, body, _, err := wire.ReadFrame(r, opts.MaxFrame, nil)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("client: handshake: %w", err)
+	}
+	switch t {
+	case wire.FrameWelcome:
+		if err := wire.Decode(body, &c.welcome); err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("client: bad welcome: %w", err)
+		}
+	case wire.FrameError:
+		var ef wire.ErrorFrame
+		nc.Close()
+		if err := wire.Decode(body, &ef); err != nil {
+			return nil, fmt.Errorf("client: bad error frame: %w", err)
+		}
+		return nil, &wire.Error{Code: ef.Code, Msg: ef.Msg}
+	default:
+		nc.Close()
+		return nil, fmt.Errorf("client: unexpected %s frame in handshake", t)
+	}
+	_ = nc.SetDeadline(time.Time{})
+	go c.readLoop(r)
+	if opts.PingInterval > 0 {
+		go c.pinger()
+	}
+	return c, nil
+}
+
+// User is the authenticated user id.
+func (c *Client) User() string { return c.welcome.User }
+
+// Welcome is the server's welcome.
+func (c *Client) Welcome() wire.Welcome { return c.welcome }
+
+// Done is closed when the connection ends.
+func (c *Client) Done() <-chan struct{} { return c.done }
+
+// Err is why the connection ended (nil while open or after Close).
+func (c *Client) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// Close closes the connection.
+func (c *Client) Close() error {
+	c.shutdown(nil)
+	return nil
+}
+
+func (c *Client) shutdown(err error) {
+	c.once.Do(func() {
+		c.mu.Lock()
+		c.err = err
+		pend := c.pending
+		c.pending = nil
+		c.mu.Unlock()
+		c.nc.Close()
+		close(c.done)
+		cerr := err
+		if cerr == nil {
+			cerr = ErrClosed
+		}
+		for _, ch := range pend {
+			ch <- result{err: cerr}
+		}
+		if c.opts.OnClose != nil {
+			c.opts.OnClose(err)
+		}
+	})
+}
+
+func (c *Client) writeFrame(t wire.FrameType, v any) error {
+	frame, err := wire.EncodeFrame(t, v)
+	if err != nil {
+		return err
+	}
+	return c.writeRaw(frame)
+}
+
+func (c *Client) writeRaw(frame []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if _, err := c.w.Write(frame); err != nil {
+		return err
+	}
+	return c.w.Flush()
+}
+
+func (c *Client) pinger() {
+	t := time.NewTicker(c.opts.PingInterval)
+	defer t.Stop()
+	var n uint64
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-t.C:
+			n++
+			if err := c.writeFrame(wire.FramePing, &wire.Ping{N: n}); err != nil {
+				c.shutdown(err)
+				return
+			}
+		}
+	}
+}
+
+func (c *Client) readLoop(r *bufio.Reader) {
+	max := c.welcome.MaxFrame
+	if max <= 0 || max > c.opts.MaxFrame {
+		max = c.opts.MaxFrame
+	}
+	var buf []byte
+	for {
+		t, body, b, err := wire.ReadFrame(r, max, buf)
+		buf = b
+		if err != nil {
+			c.shutdown(err)
+			return
+		}
+		if err := c.dispatch(t, body); err != nil {
+			c.shutdown(err)
+			return
+		}
+	}
+}
+
+func (c *Client) dispatch(t wire.FrameType, body []byte) error {
+	switch t {
+	case wire.FrameReply:
+		var rep wire.Reply
+		if err := wire.Decode(body, &rep); err != nil {
+			return err
+		}
+		c.complete(rep.ID, result{body: rep.Body})
+	case wire.FrameError:
+		var ef wire.ErrorFrame
+		if err := wire.Decode(body, &ef); err != nil {
+			return err
+		}
+		werr := &wire.Error{Code: ef.Code, Msg: ef.Msg}
+		if ef.ID == 0 {
+			return werr
+		}
+		c.complete(ef.ID, result{err: werr})
+	case wire.FramePush, wire.FrameGap:
+		if c.opts.OnFrame != nil {
+			c.opts.OnFrame(t, body)
+			return nil
+		}
+		if t == wire.FramePush && c.opts.OnPush != nil {
+			var p wire.Push
+			if err := wire.Decode(body, &p); err != nil {
+				return err
+			}
+			c.opts.OnPush(&p)
+		}
+		if t == wire.FrameGap && c.opts.OnGap != nil {
+			var g wire.Gap
+			if err := wire.Decode(body, &g); err != nil {
+				return err
+			}
+			c.opts.OnGap(&g)
+		}
+	case wire.FramePing:
+		var p wire.Ping
+		if err := wire.Decode(body, &p); err != nil {
+			return err
+		}
+		go c.writeFrame(wire.FramePong, &p)
+	case wire.FramePong:
+	default:
+		return fmt.Errorf("client: unexpected %s frame", t)
+	}
+	return nil
+}
+
+func (c *Client) complete(id uint32, r result) {
+	c.mu.Lock()
+	ch := c.pending[id]
+	delete(c.pending, id)
+	c.mu.Unlock()
+	if ch != nil {
+		ch <- r
+	}
+}
+
+// Call sends a request and waits for its reply, decoding the result into
+// res (may be nil). Server errors are *wire.Error.
+func (c *Client) Call(ctx context.Context, op wire.Op, args, res any) error {
+	ch, err := c.Start(op, args)
+	if err != nil {
+		return err
+	}
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return r.err
+		}
+		if res != nil {
+			return wire.Decode(r.body, res)
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Start sends a request and returns a channel that receives its reply.
+// Requests started from one goroutine reach the server in order.
+func (c *Client) Start(op wire.Op, args any) (<-chan result, error) {
+	raw, err := wire.Marshal(args)
+	if err != nil {
+		return nil, err
+	}
+	id := c.nextID.Add(1)
+	if id == 0 {
+		id = c.nextID.Add(1)
+	}
+	ch := make(chan result, 1)
+	c.mu.Lock()
+	if c.pending == nil {
+		c.mu.Unlock()
+		return nil, c.closedErr()
+	}
+	c.pending[id] = ch
+	c.mu.Unlock()
+	if err := c.writeFrame(wire.FrameRequest, &wire.Request{ID: id, Op: op, Args: raw}); err != nil {
+		c.complete(id, result{})
+		c.shutdown(err)
+		return nil, err
+	}
+	return ch, nil
+}
+
+func (c *Client) closedErr() error {
+	if err := c.Err(); err != nil {
+		return err
+	}
+	return ErrClosed
+}
+
+// ---- typed operations ----
+
+// CreateGroup creates a group owned by the caller and returns its id.
+func (c *Client) CreateGroup(ctx context.Context, name string) (string, error) {
+	var r wire.CreateGroupResult
+	err := c.Call(ctx, wire.OpCreateGroup, &wire.CreateGroupArgs{Name: name}, &r)
+	return r.Group, err
+}
+
+// Join joins an open group.
+func (c *Client) Join(ctx context.Context, group string) (wire.JoinResult, error) {
+	var r wire.JoinResult
+	err := c.Call(ctx, wire.OpJoin, &wire.JoinArgs{Group: group}, &r)
+	return r, err
+}
+
+// Leave leaves a group.
+func (c *Client) Leave(ctx context.Context, group string) error {
+	return c.Call(ctx, wire.OpLeave, &wire.GroupArgs{Group: group}, nil)
+}
+
+// SendText posts a text message. cmid makes retries idempotent; the result
+// arrives once the message is durable.
+func (c *Client) SendText(ctx context.Context, group, cmid, text string) (wire.SendResult, error) {
+	var r wire.SendResult
+	err := c.Call(ctx, wire.OpSend, &wire.SendArgs{Group: group, CMID: cmid, Type: wire.MsgText, Body: wire.Body{Text: &wire.TextBody{Text: text}}}, &r)
+	return r, err
+}
+
+// History reads one page of a group's history.
+func (c *Client) History(ctx context.Context, a wire.HistoryArgs) (wire.HistoryResult, error) {
+	var r wire.HistoryResult
+	err := c.Call(ctx, wire.OpHistory, &a, &r)
+	return r, err
+}
+
+// Members reads one page of the member list.
+func (c *Client) Members(ctx context.Context, a wire.MembersArgs) (wire.MembersResult, error) {
+	var r wire.MembersResult
+	err := c.Call(ctx, wire.OpMembers, &a, &r)
+	return r, err
+}
+
+// GroupInfo describes a group.
+func (c *Client) GroupInfo(ctx context.Context, group string) (wire.GroupInfo, error) {
+	var r wire.GroupInfo
+	err := c.Call(ctx, wire.OpGroupInfo, &wire.GroupArgs{Group: group}, &r)
+	return r, err
+}
+
+// MyGroups lists the caller's groups with unread counts.
+func (c *Client) MyGroups(ctx context.Context) ([]wire.MyGroup, error) {
+	var r wire.MyGroupsResult
+	err := c.Call(ctx, wire.OpMyGroups, &wire.Empty{}, &r)
+	return r.Groups, err
+}
+
+// MarkRead moves the caller's read position.
+func (c *Client) MarkRead(ctx context.Context, group string, seq uint64) error {
+	return c.Call(ctx, wire.OpMarkRead, &wire.MarkReadArgs{Group: group, Seq: seq}, nil)
+}
+
+// Resync asks for everything after the given seq per group. Missed messages
+// arrive through OnPush (and OnGap past the server's bound) before it returns.
+func (c *Client) Resync(ctx context.Context, last map[string]uint64) (wire.ResyncResult, error) {
+	var r wire.ResyncResult
+	err := c.Call(ctx, wire.OpResync, &wire.ResyncArgs{Groups: last}, &r)
+	return r, err
+}

@@ -1,0 +1,148 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/qunchat/qun/actors"
+	"github.com/qunchat/qun/wire"
+)
+
+// Config configures one Qun node. Start from DefaultConfig; the zero value of
+// a field is not always its default.
+type Config struct {
+	// Listen is the client TCP address. Port 0 picks a free port (see
+	// Engine.Addr). A non-loopback address needs an explicit Secret or
+	// custom Hooks.Auth. Default "127.0.0.1:7400".
+	Listen string
+	// DataDir holds the Pebble database and the generated token secret.
+	// Empty means an in-memory store (nothing survives Close: for tests and
+	// demos). Default "qun-data".
+	DataDir string
+	// Secret signs and checks client tokens (HMAC-SHA256). Empty: read
+	// DataDir/secret, creating it (random, mode 0600) on first start; with no
+	// DataDir, a random secret for this process. Default empty.
+	Secret []byte
+	// GossipAddr is the memberlist gossip address. Default "127.0.0.1:0".
+	GossipAddr string
+	// RemoteAddr is the Proto.Actor remote (gRPC) address between nodes.
+	// Default "127.0.0.1:0".
+	RemoteAddr string
+	// Join lists gossip addresses of existing nodes. Default none.
+	Join []string
+	// MaxFrameSize bounds a frame's length in both directions. Default 64 KiB.
+	MaxFrameSize int
+	// HandshakeTimeout is how long a new connection has to send its hello.
+	// Default 5 s.
+	HandshakeTimeout time.Duration
+	// IdleTimeout closes a connection that sent nothing (not even a ping)
+	// for this long. Default 2 min.
+	IdleTimeout time.Duration
+	// MaxInFlight bounds unanswered requests per connection; one more closes
+	// the connection. Default 256.
+	MaxInFlight int
+	// OutboundFrames bounds a connection's queue of unwritten frames; a
+	// reader that lets it fill is disconnected as a slow consumer. Default 8192.
+	OutboundFrames int
+	// OutboundBytes bounds the same queue in bytes. Default 8 MiB.
+	OutboundBytes int
+	// WriteTimeout bounds one socket write. Default 10 s.
+	WriteTimeout time.Duration
+	// RequestTimeout bounds one grain call. Default 5 s.
+	RequestTimeout time.Duration
+	// ResyncMax is how many missed messages per group a resync pushes
+	// before it sends a gap marker instead. Default 1000.
+	ResyncMax int
+	// TokenTTL is the lifetime of tokens minted by MintToken. Default 30 days.
+	TokenTTL time.Duration
+	// Group bounds group behaviour (member limit, text size, dedup window,
+	// snapshot interval). Default actors.DefaultGroupConfig().
+	Group actors.GroupConfig
+	// GrainIdle passivates grains idle this long. Default 2 min.
+	GrainIdle time.Duration
+	// WatchTTL is the lease of a node's interest in a group. Default 30 s.
+	WatchTTL time.Duration
+	// Hooks connect the host platform. Nil fields get working defaults.
+	Hooks Hooks
+	// Logger receives the engine's logs and, routed, those of Proto.Actor,
+	// memberlist and Pebble. Default: discard.
+	Logger *slog.Logger
+	// Verbose passes Proto.Actor's info logs to Logger too. Default false.
+	Verbose bool
+}
+
+// DefaultConfig returns the defaults documented on Config.
+func DefaultConfig() Config {
+	return Config{
+		Listen:           "127.0.0.1:7400",
+		DataDir:          "qun-data",
+		GossipAddr:       "127.0.0.1:0",
+		RemoteAddr:       "127.0.0.1:0",
+		MaxFrameSize:     wire.DefaultMaxFrameSize,
+		HandshakeTimeout: 5 * time.Second,
+		IdleTimeout:      2 * time.Minute,
+		MaxInFlight:      256,
+		OutboundFrames:   8192,
+		OutboundBytes:    8 << 20,
+		WriteTimeout:     10 * time.Second,
+		RequestTimeout:   5 * time.Second,
+		ResyncMax:        1000,
+		TokenTTL:         30 * 24 * time.Hour,
+		Group:            actors.DefaultGroupConfig(),
+		GrainIdle:        2 * time.Minute,
+		WatchTTL:         30 * time.Second,
+	}
+}
+
+// ErrConfig is wrapped by every configuration error.
+var ErrConfig = errors.New("engine: invalid config")
+
+// Validate reports the first invalid field.
+func (c *Config) Validate() error {
+	bad := func(f string, a ...any) error { return fmt.Errorf("%w: %s", ErrConfig, fmt.Sprintf(f, a...)) }
+	for _, a := range []struct{ name, v string }{{"Listen", c.Listen}, {"GossipAddr", c.GossipAddr}, {"RemoteAddr", c.RemoteAddr}} {
+		if _, _, err := net.SplitHostPort(a.v); err != nil {
+			return bad("%s %q: %v", a.name, a.v, err)
+		}
+	}
+	if !isLoopback(c.Listen) && len(c.Secret) == 0 && c.Hooks.Auth == nil {
+		return bad("listen address %q is not loopback: configure a secret explicitly", c.Listen)
+	}
+	if len(c.Secret) > 0 && len(c.Secret) < 16 {
+		return bad("secret shorter than 16 bytes")
+	}
+	switch {
+	case c.MaxFrameSize < 1024 || c.MaxFrameSize > 16<<20:
+		return bad("MaxFrameSize %d outside 1 KiB..16 MiB", c.MaxFrameSize)
+	case c.HandshakeTimeout <= 0, c.IdleTimeout <= 0, c.WriteTimeout <= 0, c.RequestTimeout <= 0, c.TokenTTL <= 0, c.GrainIdle <= 0, c.WatchTTL <= 0:
+		return bad("timeouts must be positive")
+	case c.MaxInFlight < 1:
+		return bad("MaxInFlight %d < 1", c.MaxInFlight)
+	case c.OutboundFrames < 16 || c.OutboundBytes < c.MaxFrameSize:
+		return bad("outbound queue too small (frames %d, bytes %d)", c.OutboundFrames, c.OutboundBytes)
+	case c.ResyncMax < 1:
+		return bad("ResyncMax %d < 1", c.ResyncMax)
+	}
+	if c.Group.MaxReplyBytes > c.MaxFrameSize-1024 {
+		return bad("Group.MaxReplyBytes %d must stay 1 KiB under MaxFrameSize %d", c.Group.MaxReplyBytes, c.MaxFrameSize)
+	}
+	if err := c.Group.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return nil
+}
+
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

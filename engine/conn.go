@@ -1,0 +1,391 @@
+package engine
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/qunchat/qun/actors"
+	"github.com/qunchat/qun/wire"
+)
+
+// handshakeMaxFrame bounds frames before authentication.
+const handshakeMaxFrame = 8 << 10
+
+func (e *Engine) acceptLoop() {
+	defer e.wg.Done()
+	var delay time.Duration
+	for {
+		nc, err := e.ln.Accept()
+		if err != nil {
+			if e.closing.Load() || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Temporary failure (e.g. out of file descriptors): back off.
+			if delay == 0 {
+				delay = 5 * time.Millisecond
+			} else if delay < time.Second {
+				delay *= 2
+			}
+			e.log.Warn("accept failed", "err", err, "retry_in", delay)
+			select {
+			case <-time.After(delay):
+			case <-e.closed:
+				return
+			}
+			continue
+		}
+		delay = 0
+		c := newConn(e, nc)
+		e.mu.Lock()
+		if e.closing.Load() {
+			e.mu.Unlock()
+			nc.Close()
+			return
+		}
+		e.conns[c] = struct{}{}
+		e.mu.Unlock()
+		e.stats.conns.Add(1)
+		e.wg.Add(2)
+		go c.readLoop()
+		go c.writeLoop()
+	}
+}
+
+// conn is one client connection. The reader goroutine decodes frames and
+// dispatches requests; the writer goroutine drains the outbound queue,
+// copying every queued frame into one buffer per write.
+type conn struct {
+	e    *Engine
+	nc   net.Conn
+	user string
+
+	mu       sync.Mutex
+	queue    [][]byte
+	queued   int // bytes in queue
+	closing  bool
+	signal   chan struct{}
+	inflight atomic.Int32
+	reading  atomic.Bool
+	ctx      context.Context
+	cancel   context.CancelFunc
+}
+
+func newConn(e *Engine, nc net.Conn) *conn {
+	if tc, ok := nc.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(true)
+	}
+	c := &conn{e: e, nc: nc, signal: make(chan struct{}, 1)}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.reading.Store(true)
+	return c
+}
+
+// User implements actors.Conn.
+func (c *conn) User() string { return c.user }
+
+// Push implements actors.Conn: it enqueues a frame without blocking. A full
+// queue closes the connection as a slow consumer.
+func (c *conn) Push(frame []byte) bool {
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		return false
+	}
+	if len(c.queue) >= c.e.cfg.OutboundFrames || c.queued+len(frame) > c.e.cfg.OutboundBytes {
+		c.mu.Unlock()
+		c.e.stats.slow.Add(1)
+		c.closeWith(wire.CodeSlowConsumer, "outbound queue full: reconnect and resync")
+		return false
+	}
+	c.queue = append(c.queue, frame)
+	c.queued += len(frame)
+	c.mu.Unlock()
+	select {
+	case c.signal <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// closeWith queues a final error frame (dropping what was still queued) and
+// lets the writer flush it and close the socket.
+func (c *conn) closeWith(code wire.Code, msg string) {
+	frame, _ := wire.EncodeFrame(wire.FrameError, &wire.ErrorFrame{Code: code, Msg: msg})
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		return
+	}
+	c.closing = true
+	c.queue = append(c.queue[:0], frame)
+	c.queued = len(frame)
+	c.mu.Unlock()
+	c.stopReading()
+	select {
+	case c.signal <- struct{}{}:
+	default:
+	}
+}
+
+// stopReading makes the reader return at once.
+func (c *conn) stopReading() {
+	c.reading.Store(false)
+	_ = c.nc.SetReadDeadline(time.Now())
+}
+
+func (c *conn) writeLoop() {
+	defer c.e.wg.Done()
+	defer c.nc.Close()
+	var buf []byte
+	for {
+		select {
+		case <-c.signal:
+		case <-c.ctx.Done():
+			return
+		}
+		c.mu.Lock()
+		q, closing := c.queue, c.closing
+		c.queue, c.queued = nil, 0
+		c.mu.Unlock()
+		buf = buf[:0]
+		for _, f := range q {
+			buf = append(buf, f...)
+		}
+		if len(buf) > 0 {
+			d := c.e.cfg.WriteTimeout
+			if closing {
+				d = time.Second
+			}
+			_ = c.nc.SetWriteDeadline(time.Now().Add(d))
+			if _, err := c.nc.Write(buf); err != nil {
+				c.cancel()
+				c.stopReading()
+				return
+			}
+		}
+		if cap(buf) > 1<<20 {
+			buf = nil // don't pin a burst's buffer
+		}
+		if closing {
+			c.cancel()
+			return
+		}
+	}
+}
+
+// send queues a frame built from v.
+func (c *conn) send(t wire.FrameType, v any) {
+	frame, err := wire.EncodeFrame(t, v)
+	if err != nil {
+		c.closeWith(wire.CodeInternal, "encode failed")
+		return
+	}
+	c.Push(frame)
+}
+
+func (c *conn) fail(code wire.Code, msg string) {
+	c.closeWith(code, msg)
+}
+
+func (c *conn) readLoop() {
+	defer c.e.wg.Done()
+	defer func() {
+		c.cancel()
+		if c.user != "" {
+			c.e.hub.Detach(c)
+		}
+		c.e.mu.Lock()
+		delete(c.e.conns, c)
+		c.e.mu.Unlock()
+		// Wake the writer so it sees ctx done after flushing.
+		select {
+		case c.signal <- struct{}{}:
+		default:
+		}
+	}()
+	r := bufio.NewReaderSize(c.nc, 16<<10)
+	if !c.handshake(r) {
+		c.waitWriter()
+		return
+	}
+	var buf []byte
+	max := c.e.cfg.MaxFrameSize
+	for c.reading.Load() {
+		_ = c.nc.SetReadDeadline(time.Now().Add(c.e.cfg.IdleTimeout))
+		t, body, b, err := wire.ReadFrame(r, max, buf)
+		buf = b
+		if err != nil {
+			c.readError(err)
+			break
+		}
+		if !c.handle(t, body) {
+			break
+		}
+	}
+	c.waitWriter()
+}
+
+// waitWriter gives a closing writer time to flush the final error frame.
+func (c *conn) waitWriter() {
+	c.mu.Lock()
+	closing := c.closing
+	c.mu.Unlock()
+	if closing {
+		select {
+		case <-c.ctx.Done():
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+func (c *conn) readError(err error) {
+	switch {
+	case !c.reading.Load():
+	case errors.Is(err, wire.ErrFrameTooLarge):
+		c.e.stats.badFrames.Add(1)
+		c.fail(wire.CodeFrameTooLarge, err.Error())
+	case errors.Is(err, wire.ErrEmptyFrame), errors.Is(err, io.ErrUnexpectedEOF):
+		c.e.stats.badFrames.Add(1)
+		c.fail(wire.CodeBadFrame, err.Error())
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		c.fail(wire.CodeTimeout, "idle timeout")
+	default: // EOF or reset: the client left
+		c.cancel()
+	}
+}
+
+func (c *conn) handshake(r *bufio.Reader) bool {
+	_ = c.nc.SetReadDeadline(time.Now().Add(c.e.cfg.HandshakeTimeout))
+	t, body, _, err := wire.ReadFrame(r, handshakeMaxFrame, nil)
+	if err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			c.fail(wire.CodeHandshakeTimeout, "no hello within the handshake deadline")
+		} else {
+			c.readError(err)
+		}
+		return false
+	}
+	if t != wire.FrameHello {
+		c.e.stats.badFrames.Add(1)
+		c.fail(wire.CodeExpectedHello, "the first frame must be a hello")
+		return false
+	}
+	var h wire.Hello
+	if err := wire.Decode(body, &h); err != nil {
+		c.e.stats.badFrames.Add(1)
+		c.fail(wire.CodeBadFrame, "bad hello: "+err.Error())
+		return false
+	}
+	if h.Version != wire.ProtocolVersion {
+		c.fail(wire.CodeBadVersion, "unsupported protocol version")
+		return false
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, c.e.cfg.RequestTimeout)
+	user, err := c.e.auth.Authenticate(ctx, h.Token)
+	cancel()
+	if err != nil {
+		code := wire.CodeOf(err)
+		if code != wire.CodeTokenExpired {
+			code = wire.CodeUnauthenticated
+		}
+		c.fail(code, err.Error())
+		return false
+	}
+	if err := ValidUserID(user); err != nil {
+		c.fail(wire.CodeUnauthenticated, "invalid user id")
+		return false
+	}
+	c.user = user
+	groups, err := c.e.userGroups(user)
+	if err != nil {
+		c.fail(wire.CodeUnavailable, "cannot load your groups: "+err.Error())
+		return false
+	}
+	ids := make([]string, len(groups))
+	for i, g := range groups {
+		ids[i] = g.Group
+	}
+	c.e.hub.Attach(c, ids)
+	c.send(wire.FrameWelcome, &wire.Welcome{
+		Version: wire.ProtocolVersion, User: user, Session: newGroupID()[1:],
+		MaxFrame: c.e.cfg.MaxFrameSize, MaxInFlight: c.e.cfg.MaxInFlight, Time: time.Now().UnixMilli(),
+	})
+	return true
+}
+
+// handle processes one frame; false closes the connection.
+func (c *conn) handle(t wire.FrameType, body []byte) bool {
+	switch t {
+	case wire.FramePing:
+		var p wire.Ping
+		if err := wire.Decode(body, &p); err != nil {
+			c.e.stats.badFrames.Add(1)
+			c.fail(wire.CodeBadFrame, "bad ping")
+			return false
+		}
+		c.send(wire.FramePong, &p)
+		return true
+	case wire.FramePong:
+		return true
+	case wire.FrameRequest:
+	default:
+		c.e.stats.badFrames.Add(1)
+		c.fail(wire.CodeUnexpectedFrame, "unexpected "+t.String()+" frame")
+		return false
+	}
+	var req wire.Request
+	if err := wire.Decode(body, &req); err != nil {
+		c.e.stats.badFrames.Add(1)
+		c.fail(wire.CodeBadFrame, "bad request: "+err.Error())
+		return false
+	}
+	if int(c.inflight.Add(1)) > c.e.cfg.MaxInFlight {
+		c.fail(wire.CodeTooManyInFlight, "too many requests in flight")
+		return false
+	}
+	c.e.reqs.Add(1)
+	args := bytes.Clone(req.Args) // req.Args may alias the reused read buffer
+	switch req.Op {
+	case wire.OpSend, wire.OpHistory, wire.OpMembers, wire.OpGroupInfo:
+		// Sent to the grain now, in order; answered when the grain replies.
+		g, err := groupOf(args)
+		if err != nil {
+			c.finish(req.ID, nil, err)
+			return true
+		}
+		c.e.stats.requests.Add(1)
+		f := c.e.future(actors.KindGroup, g, callFor(c.user, req.Op, args))
+		go func() {
+			body, err := f.wait()
+			c.finish(req.ID, body, err)
+		}()
+	default:
+		go func() {
+			body, err := c.e.do(c.ctx, c.user, req.Op, args, c)
+			c.finish(req.ID, body, err)
+		}()
+	}
+	return true
+}
+
+func (c *conn) finish(id uint32, body []byte, err error) {
+	defer c.e.reqs.Done()
+	defer c.inflight.Add(-1)
+	if err != nil {
+		var we *wire.Error
+		if !errors.As(err, &we) {
+			we = wire.Errorf(wire.CodeInternal, "%v", err)
+		}
+		c.send(wire.FrameError, &wire.ErrorFrame{ID: id, Code: we.Code, Msg: we.Msg})
+		return
+	}
+	c.send(wire.FrameReply, &wire.Reply{ID: id, Body: body})
+}

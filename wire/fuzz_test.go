@@ -1,0 +1,258 @@
+package wire_test
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"testing"
+
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/qunchat/qun/wire"
+)
+
+// Fuzz properties:
+//   - nothing panics, and no input larger than a frame is considered;
+//   - Validate's errors are the wire errors, and what it accepts msgpack can
+//     skip exactly, and decodes into every concrete type without panicking;
+//   - ReadFrame never returns a body above the limit and consumes exactly
+//     the frames it returns;
+//   - whatever decodes re-encodes to a canonical form that is a fixed point.
+//
+// Run one with: go test -run XXX -fuzz FuzzValidate -fuzztime 20s ./wire/
+
+// argTypes maps each op to its argument type.
+var argTypes = map[wire.Op]func() any{
+	wire.OpCreateGroup: func() any { return new(wire.CreateGroupArgs) },
+	wire.OpGroupInfo:   func() any { return new(wire.GroupArgs) },
+	wire.OpJoin:        func() any { return new(wire.JoinArgs) },
+	wire.OpLeave:       func() any { return new(wire.GroupArgs) },
+	wire.OpSend:        func() any { return new(wire.SendArgs) },
+	wire.OpHistory:     func() any { return new(wire.HistoryArgs) },
+	wire.OpMembers:     func() any { return new(wire.MembersArgs) },
+	wire.OpMyGroups:    func() any { return new(wire.Empty) },
+	wire.OpMarkRead:    func() any { return new(wire.MarkReadArgs) },
+	wire.OpResync:      func() any { return new(wire.ResyncArgs) },
+}
+
+// allTypes is every type that travels in a frame body, an op's arguments or
+// an op's result.
+func allTypes() []func() any {
+	out := []func() any{
+		func() any { return new(wire.Hello) }, func() any { return new(wire.Welcome) },
+		func() any { return new(wire.Request) }, func() any { return new(wire.Reply) },
+		func() any { return new(wire.ErrorFrame) }, func() any { return new(wire.Push) },
+		func() any { return new(wire.Gap) }, func() any { return new(wire.Ping) },
+		func() any { return new(wire.Message) },
+		func() any { return new(wire.CreateGroupResult) }, func() any { return new(wire.GroupInfo) },
+		func() any { return new(wire.JoinResult) }, func() any { return new(wire.SeqResult) },
+		func() any { return new(wire.SendResult) }, func() any { return new(wire.HistoryResult) },
+		func() any { return new(wire.MembersResult) }, func() any { return new(wire.MyGroupsResult) },
+		func() any { return new(wire.ResyncResult) },
+	}
+	for _, f := range argTypes {
+		out = append(out, f)
+	}
+	return out
+}
+
+// seedBodies are valid bodies of every kind plus the hostile ones.
+func seedBodies(f *testing.F) [][]byte {
+	var out [][]byte
+	for _, c := range frameCases(f) {
+		out = append(out, body(f, mustFrame(f, c.t, c.v)))
+	}
+	for _, v := range []any{
+		sendArgs(), &wire.CreateGroupArgs{Name: "book club"}, &wire.GroupArgs{Group: exGroup},
+		&wire.HistoryArgs{Group: exGroup, After: wire.After(0), Limit: 50}, &wire.HistoryArgs{Group: exGroup, Before: 77}, &wire.MembersArgs{Group: exGroup, After: "bob", Limit: 20},
+		&wire.MarkReadArgs{Group: exGroup, Seq: 9}, &wire.ResyncArgs{Groups: map[string]uint64{exGroup: 3, "g2": 0}},
+		&wire.Empty{}, &wire.GroupInfo{Group: exGroup, Name: "n", Owner: "o", Members: 3, LastSeq: 9},
+		&wire.MembersResult{Members: []wire.Member{{User: "a", Role: wire.RoleOwner, Joined: exTime}}, Total: 1, Next: "a"},
+		&wire.MyGroupsResult{Groups: []wire.MyGroup{{Group: exGroup, Name: "n", LastSeq: 9, ReadSeq: 3, Unread: 6, Pinned: true}}},
+		&wire.ResyncResult{Groups: []wire.ResyncGroup{{Group: exGroup, LastSeq: 5, Sent: 2, Gap: true, Code: wire.CodeNotMember}}},
+	} {
+		out = append(out, mustMarshal(f, v))
+	}
+	for _, c := range hostile() {
+		out = append(out, c.b)
+	}
+	return out
+}
+
+func isWireError(err error) bool {
+	return errors.Is(err, wire.ErrMalformed) || errors.Is(err, wire.ErrTooDeep) || errors.Is(err, wire.ErrTrailing)
+}
+
+// checkFixedPoint re-encodes a decoded value v, decodes that into a fresh
+// value and encodes again: the two encodings must be equal.
+func checkFixedPoint(t *testing.T, v any, fresh func() any) {
+	t.Helper()
+	e1, err := wire.Marshal(v)
+	if err != nil {
+		t.Fatalf("re-encode %T: %v", v, err)
+	}
+	if err := wire.Validate(e1); err != nil {
+		t.Fatalf("re-encoded %T does not validate: %v\n%x", v, err, e1)
+	}
+	w := fresh()
+	if err := wire.Decode(e1, w); err != nil {
+		t.Fatalf("decode re-encoded %T: %v\n%x", v, err, e1)
+	}
+	e2, err := wire.Marshal(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(e1, e2) {
+		t.Fatalf("%T encoding is not a fixed point:\n%x\n%x", v, e1, e2)
+	}
+}
+
+func FuzzValidate(f *testing.F) {
+	for _, b := range seedBodies(f) {
+		f.Add(b)
+	}
+	types := allTypes()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) > wire.DefaultMaxFrameSize {
+			t.Skip()
+		}
+		err := wire.Validate(b)
+		if err != nil {
+			if !isWireError(err) {
+				t.Fatalf("Validate error %v is not a wire error", err)
+			}
+			return
+		}
+		d := msgpack.NewDecoder(bytes.NewReader(b))
+		if err := d.Skip(); err != nil {
+			t.Fatalf("Validate accepted what msgpack cannot skip: %v", err)
+		}
+		if rest := d.Buffered().(*bytes.Reader).Len(); rest != 0 {
+			t.Fatalf("Validate accepted a value msgpack ends %d bytes early", rest)
+		}
+		for _, newV := range types {
+			_ = wire.Decode(b, newV()) // must not panic
+		}
+	})
+}
+
+func FuzzDecodeRequest(f *testing.F) {
+	for _, b := range seedBodies(f) {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) > wire.DefaultMaxFrameSize {
+			t.Skip()
+		}
+		var req wire.Request
+		if err := wire.Decode(b, &req); err != nil {
+			return
+		}
+		// As the server does: decode the args into the op's type.
+		for op, newArgs := range argTypes {
+			args := req.Args
+			if len(args) == 0 {
+				args = []byte{0x80}
+			}
+			a := newArgs()
+			if err := wire.Decode(args, a); err == nil {
+				checkFixedPoint(t, a, argTypes[op])
+			}
+		}
+		checkFixedPoint(t, &req, func() any { return new(wire.Request) })
+	})
+}
+
+func FuzzDecodePush(f *testing.F) {
+	for _, b := range seedBodies(f) {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) > wire.DefaultMaxFrameSize {
+			t.Skip()
+		}
+		var p wire.Push
+		if err := wire.Decode(b, &p); err != nil {
+			return
+		}
+		for i := range p.Msgs {
+			_ = p.Msgs[i].Check(4096)
+		}
+		checkFixedPoint(t, &p, func() any { return new(wire.Push) })
+	})
+}
+
+// FuzzDecodeAny decodes one body into every type on the wire.
+func FuzzDecodeAny(f *testing.F) {
+	for _, b := range seedBodies(f) {
+		f.Add(b)
+	}
+	types := allTypes()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) > wire.DefaultMaxFrameSize {
+			t.Skip()
+		}
+		for _, newV := range types {
+			v := newV()
+			if err := wire.Decode(b, v); err == nil {
+				checkFixedPoint(t, v, newV)
+			}
+		}
+	})
+}
+
+func FuzzReadFrame(f *testing.F) {
+	var stream []byte
+	for _, c := range frameCases(f) {
+		fr := mustFrame(f, c.t, c.v)
+		f.Add(fr, uint32(wire.DefaultMaxFrameSize))
+		f.Add(fr, uint32(len(fr)-5)) // one byte under the frame
+		stream = append(stream, fr...)
+	}
+	f.Add(stream, uint32(wire.DefaultMaxFrameSize))
+	f.Add(frameHeader(0), uint32(1024))
+	f.Add(frameHeader(0xffffffff), uint32(wire.DefaultMaxFrameSize))
+	f.Add(append(frameHeader(10), 1, 2), uint32(1024))
+	f.Add([]byte{0, 0}, uint32(1024))
+	for _, c := range hostile() {
+		f.Add(rawFrame(wire.FrameRequest, c.b), uint32(8<<10))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, max uint32) {
+		max = max%(1<<20) + 1
+		src := bytes.NewReader(data)
+		r := bufio.NewReaderSize(src, 64)
+		var buf []byte
+		consumed := 0
+		for {
+			ft, b, nbuf, err := wire.ReadFrame(r, int(max), buf)
+			buf = nbuf
+			if err != nil {
+				switch {
+				case err == io.EOF:
+					if consumed != len(data) {
+						t.Fatalf("EOF after %d of %d bytes", consumed, len(data))
+					}
+				case errors.Is(err, wire.ErrFrameTooLarge), errors.Is(err, wire.ErrEmptyFrame), err == io.ErrUnexpectedEOF:
+				default:
+					t.Fatalf("unexpected error %v", err)
+				}
+				return
+			}
+			n := int(uint32(data[consumed])<<24 | uint32(data[consumed+1])<<16 | uint32(data[consumed+2])<<8 | uint32(data[consumed+3]))
+			if len(b)+1 != n || n > int(max) {
+				t.Fatalf("body %d bytes for declared %d, max %d", len(b), n, max)
+			}
+			if byte(ft) != data[consumed+4] || !bytes.Equal(b, data[consumed+5:consumed+4+n]) {
+				t.Fatal("frame does not match the input")
+			}
+			consumed += 4 + n
+			if len(buf) > int(max) {
+				t.Fatalf("buffer grew to %d > max %d", len(buf), max)
+			}
+			// Decoding the body as a request must be safe whatever it holds.
+			var req wire.Request
+			_ = wire.Decode(b, &req)
+		}
+	})
+}

@@ -1,0 +1,131 @@
+package wire
+
+import "github.com/vmihailenco/msgpack/v5"
+
+// Hello is the client's first frame.
+type Hello struct {
+	Version int    `msgpack:"v"`
+	Token   string `msgpack:"token"`
+	Client  string `msgpack:"client,omitempty"` // free text, e.g. "qun-cli/1"
+}
+
+// Welcome answers a valid Hello.
+type Welcome struct {
+	Version     int    `msgpack:"v"`
+	User        string `msgpack:"user"`
+	Session     string `msgpack:"session"`
+	MaxFrame    int    `msgpack:"max_frame"`
+	MaxInFlight int    `msgpack:"max_inflight"`
+	Time        int64  `msgpack:"time"` // server time, unix milliseconds
+}
+
+// Request is a client call. Args holds the op's argument map (see the *Args
+// types); it is decoded only after the op is known, into that op's type.
+type Request struct {
+	ID   uint32             `msgpack:"id"`
+	Op   Op                 `msgpack:"op"`
+	Args msgpack.RawMessage `msgpack:"args"`
+}
+
+// Reply answers a Request with the same ID. Body holds the op's result map.
+type Reply struct {
+	ID   uint32             `msgpack:"id"`
+	Body msgpack.RawMessage `msgpack:"body"`
+}
+
+// ErrorFrame answers a Request that failed (ID set), or announces that the
+// connection is being closed (ID 0).
+type ErrorFrame struct {
+	ID   uint32 `msgpack:"id"`
+	Code Code   `msgpack:"code"`
+	Msg  string `msgpack:"msg"`
+}
+
+// Push carries one or more consecutive messages of one group, ascending seq.
+type Push struct {
+	Group string    `msgpack:"g"`
+	Msgs  []Message `msgpack:"msgs"`
+}
+
+// Gap tells the client that messages From..To of Group will not be pushed:
+// it must fetch them with OpHistory.
+type Gap struct {
+	Group string `msgpack:"g"`
+	From  uint64 `msgpack:"from"`
+	To    uint64 `msgpack:"to"`
+}
+
+// Ping and Pong carry an opaque value echoed back.
+type Ping struct {
+	N uint64 `msgpack:"n"`
+}
+
+// MsgType says which field of Body is set. Append-only.
+type MsgType uint8
+
+// Message types.
+const (
+	MsgText   MsgType = 1 // Body.Text
+	MsgSystem MsgType = 2 // Body.System: membership and group events, rendered by clients
+)
+
+// Message is one entry of a group's history.
+type Message struct {
+	Seq    uint64  `msgpack:"seq"`            // per group, from 1, +1 each, never reused
+	Time   int64   `msgpack:"ts"`             // server time, unix milliseconds
+	Sender string  `msgpack:"from"`           // user id ("" for system events without an actor)
+	CMID   string  `msgpack:"cmid,omitempty"` // the sender's client message id
+	Type   MsgType `msgpack:"type"`
+	Body   Body    `msgpack:"body"`
+}
+
+// Body is a tagged union: exactly the field named by the message's Type is set.
+// New message kinds add a field and a MsgType; old clients ignore unknown keys.
+type Body struct {
+	Text   *TextBody   `msgpack:"text,omitempty"`
+	System *SystemBody `msgpack:"sys,omitempty"`
+}
+
+// TextBody is a text message.
+type TextBody struct {
+	Text     string   `msgpack:"t"`
+	Mentions []string `msgpack:"at,omitempty"`
+}
+
+// SystemBody is a group event. Event names are stable (see docs/protocol.md).
+type SystemBody struct {
+	Event  string `msgpack:"e"`
+	Actor  string `msgpack:"actor,omitempty"`
+	Target string `msgpack:"target,omitempty"`
+	Text   string `msgpack:"t,omitempty"`
+	Until  int64  `msgpack:"until,omitempty"` // unix ms, for timed events (mute)
+}
+
+// System event names.
+const (
+	EventCreated = "created"
+	EventJoined  = "joined"
+	EventLeft    = "left"
+)
+
+// Check reports whether the body matches the type and is within limits.
+func (m *Message) Check(maxText int) error {
+	switch m.Type {
+	case MsgText:
+		if m.Body.Text == nil || m.Body.System != nil {
+			return Errorf(CodeBadRequest, "text message needs body.text only")
+		}
+		if m.Body.Text.Text == "" {
+			return Errorf(CodeBadRequest, "empty text")
+		}
+		if len(m.Body.Text.Text) > maxText {
+			return Errorf(CodeBadRequest, "text longer than %d bytes", maxText)
+		}
+		if len(m.Body.Text.Mentions) > 50 {
+			return Errorf(CodeBadRequest, "more than 50 mentions")
+		}
+		return nil
+	default:
+		return Errorf(CodeBadRequest, "message type %d cannot be sent by clients", m.Type)
+	}
+}
