@@ -346,6 +346,8 @@ func (g *groupGrain) idle(ctx actor.Context) {
 		}
 	}
 	if len(g.watchers) > 0 || g.inflight > 0 || len(g.unsent) > 0 || len(g.replies) > 0 {
+		// Proto.Actor's receive timeout fires once: arm it again.
+		ctx.SetReceiveTimeout(g.deps.IdleTimeout)
 		return
 	}
 	if g.broken == nil && g.m != nil && g.m.Exists() && g.m.sinceSnap > 0 {

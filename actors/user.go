@@ -214,6 +214,8 @@ func (g *userGrain) Receive(ctx actor.Context) {
 	case *actor.ReceiveTimeout:
 		if g.waiting == 0 {
 			ctx.Stop(g.self)
+			return
 		}
+		ctx.SetReceiveTimeout(g.deps.IdleTimeout) // it fires once: arm it again
 	}
 }

@@ -28,7 +28,8 @@ func TestDefaultConfig(t *testing.T) {
 
 	n := DefaultNodeConfig()
 	if n.ClusterName != "qun" || n.RemoteHost != "127.0.0.1" || n.RemotePort != 0 || n.RequestTimeout != 5*time.Second ||
-		n.Logger == nil || n.Gossip.BindAddr != "127.0.0.1:0" || n.ProtoActorGossipInterval != 0 {
+		n.Logger == nil || n.Gossip.BindAddr != "127.0.0.1:0" || n.ProtoActorGossipInterval != 0 ||
+		n.ProtoActorLogLevel.Level() != slog.LevelWarn {
 		t.Fatalf("node defaults: %+v", n)
 	}
 	if err := (NodeConfig{}).Validate(); err != nil {

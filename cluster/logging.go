@@ -42,15 +42,15 @@ func (w memberlistLogWriter) Write(p []byte) (int, error) {
 // burst of Error lines whenever a peer goes away.
 type minLevelHandler struct {
 	h   slog.Handler
-	min slog.Level
+	min slog.Leveler
 }
 
 func (m minLevelHandler) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= m.min && m.h.Enabled(ctx, l)
+	return l >= m.min.Level() && m.h.Enabled(ctx, l)
 }
 
 func (m minLevelHandler) Handle(ctx context.Context, r slog.Record) error {
-	if r.Level < m.min {
+	if r.Level < m.min.Level() {
 		return nil
 	}
 	return m.h.Handle(ctx, r)

@@ -92,9 +92,11 @@ type NodeConfig struct {
 	ProtoActorGossipInterval time.Duration
 
 	// ProtoActorLogLevel is the lowest level of protoactor records passed to
-	// Logger. protoactor logs routine events at Info and bursts of Error
-	// lines when a peer goes away. Default (zero value) slog.LevelInfo.
-	ProtoActorLogLevel slog.Level
+	// Logger (a slog.Level, or a *slog.LevelVar to change it at run time).
+	// protoactor logs every routine step at Info (about 40 lines per node
+	// start, join and stop) and an Error line per connection a departed peer
+	// leaves behind. Default (nil) slog.LevelWarn.
+	ProtoActorLogLevel slog.Leveler
 }
 
 // DefaultNodeConfig returns a NodeConfig with every default filled in, apart
@@ -115,6 +117,9 @@ func (c NodeConfig) withDefaults() NodeConfig {
 	}
 	if c.Logger == nil {
 		c.Logger = discardLogger()
+	}
+	if c.ProtoActorLogLevel == nil {
+		c.ProtoActorLogLevel = slog.LevelWarn
 	}
 	if c.Gossip.Logger == nil {
 		c.Gossip.Logger = c.Logger
@@ -331,14 +336,16 @@ func (n *Node) ID() string {
 // whose non-graceful form leaves the provider (and its port) running and
 // whose graceful form sleeps 2 s.
 //
-// graceful=true: broadcast a gossip leave (peers drop this member at once),
-// then stop every local grain and wait for them (each gets Stopping/Stopped
-// while the other members are still reachable), then close.
+// graceful=true: broadcast a gossip leave (peers drop this member at once;
+// waits up to Gossip.LeaveTimeout), then stop every local grain and wait for
+// them (each gets Stopping/Stopped while the other members are still
+// reachable; protoactor bounds the wait at 10 s), then close. About 35 ms
+// with one peer and idle grains.
 //
 // graceful=false: stop gossiping without a leave, as a crash would look to
-// peers (they drop this member after failure detection, about
-// ProbeInterval*(1+SuspicionMult) with the defaults), ask local grains to
-// stop without waiting, and close.
+// peers (they drop this member after memberlist's failure detection: a
+// failed probe, then SuspicionMult*ProbeInterval, about 3-4 s with the
+// defaults), ask local grains to stop without waiting, and close. A few ms.
 //
 // In both cases outgoing connections to the other members are closed (by
 // telling protoactor the topology is now empty), then gossip, the actor

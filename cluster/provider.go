@@ -66,6 +66,7 @@ type Provider struct {
 	nodesMu sync.Mutex
 	nodes   map[string]nodeEntry
 	view    []MemberInfo // last member list handed to protoactor
+	viewOf  int          // number of memberlist nodes that view was computed from
 
 	kick     chan struct{} // capacity 1: "the view changed", coalesced
 	done     chan struct{} // closed by Shutdown: stops the topology loop
@@ -171,6 +172,9 @@ func (p *Provider) start(c *pcluster.Cluster, client bool) error {
 	if len(p.cfg.Seeds) > 0 {
 		if _, err := ml.Join(p.cfg.Seeds); err != nil {
 			_ = ml.Shutdown()
+			p.nodesMu.Lock()
+			clear(p.nodes) // what the failed memberlist reported
+			p.nodesMu.Unlock()
 			return fmt.Errorf("qun cluster: joining %v: %w", p.cfg.Seeds, err)
 		}
 	}
@@ -379,6 +383,7 @@ func (p *Provider) publish() {
 
 	p.nodesMu.Lock()
 	p.view = infos
+	p.viewOf = len(entries)
 	p.nodesMu.Unlock()
 	p.logger.Debug("topology published", slog.String("node", p.selfID), slog.Int("members", len(members)))
 }

@@ -201,6 +201,7 @@ type Stats struct {
 	BadFrames    int64 // connections closed for a bad frame
 	Requests     int64 // requests handled
 	Groups       int   // groups watched by this node's hub
+	Grains       int64 // group and user grains active on this node
 	Store        persistence.Stats
 }
 
@@ -212,6 +213,9 @@ func (e *Engine) Stats() Stats {
 	s := Stats{Conns: n, ConnsTotal: e.stats.conns.Load(), SlowConsumer: e.stats.slow.Load(), BadFrames: e.stats.badFrames.Load(), Requests: e.stats.requests.Load()}
 	if e.hub != nil {
 		s.Groups = e.hub.Stats().Groups
+	}
+	if e.node != nil {
+		s.Grains = e.node.Cluster.VirtualActorCount()
 	}
 	if e.store != nil {
 		s.Store = e.store.Stats()

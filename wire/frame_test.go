@@ -258,7 +258,7 @@ func TestReadFrameTooLargeReadsNothing(t *testing.T) {
 		r.Reset(br)
 		_, _, _, _ = wire.ReadFrame(r, 16<<20-1, nil)
 	})
-	if allocs > 5 { // the 4-byte header array (it escapes) and the error value
+	if allocs > 8 { // the 4-byte header array (it escapes) and the error value; more under -race
 		t.Fatalf("%v allocations per oversized frame", allocs)
 	}
 }

@@ -1,0 +1,190 @@
+package bench
+
+import (
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Latencies are recorded in microseconds, 1 µs .. 2 min, 3 significant digits.
+const (
+	histMin   = 1
+	histMax   = 120_000_000
+	histSig   = 3
+	nShards   = 32
+	notYet    = math.MaxInt64
+	cacheLine = 64
+)
+
+func newHist() *hdr.Histogram { return hdr.New(histMin, histMax, histSig) }
+
+type histShard struct {
+	mu sync.Mutex
+	h  *hdr.Histogram
+	_  [cacheLine]byte
+}
+
+// meter collects one round's counts. Time is nanoseconds since epoch on
+// the monotonic clock of this process: senders and readers share it, so
+// latency is measured on one clock.
+type meter struct {
+	epoch time.Time
+	start atomic.Int64 // window start (notYet before the warm-up ends)
+	end   atomic.Int64 // window end (notYet until the window closes)
+
+	shards [nShards]histShard
+
+	mu      sync.Mutex
+	readers []*reader
+
+	sendsOK   atomic.Int64 // acknowledged (Qun) or published (NATS) inside the window
+	sendsAll  atomic.Int64 // issued, all phases
+	sendErrs  atomic.Int64
+	errs      atomic.Int64 // other errors: unexpected disconnects, bad frames
+	slow      atomic.Int64 // slow-consumer disconnects (or NATS client drops)
+	expected  atomic.Int64 // deliveries the sends issued so far should cause
+	delivered atomic.Int64 // sum of reader totals, refreshed by the monitor
+	running   atomic.Bool  // readers should count disconnects as errors
+}
+
+func newMeter() *meter {
+	m := &meter{epoch: time.Now()}
+	m.start.Store(notYet)
+	m.end.Store(notYet)
+	for i := range m.shards {
+		m.shards[i].h = newHist()
+	}
+	return m
+}
+
+func (m *meter) now() int64 { return int64(time.Since(m.epoch)) }
+
+// reader is one receiving subscription. Counters are atomics so that the
+// monitor can read them; only the owning goroutine writes.
+type reader struct {
+	m     *meter
+	shard *histShard
+	total atomic.Int64 // text deliveries, all phases
+	inWin atomic.Int64 // text deliveries received inside the window
+	gaps  atomic.Int64
+	_     [cacheLine]byte
+}
+
+func (m *meter) newReader() *reader {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := &reader{m: m, shard: &m.shards[len(m.readers)%nShards]}
+	m.readers = append(m.readers, r)
+	return r
+}
+
+// deliver records one message received at now that was (intended to be)
+// sent at sent.
+func (r *reader) deliver(now, sent int64) {
+	r.total.Add(1)
+	m := r.m
+	st, en := m.start.Load(), m.end.Load()
+	if now >= st && now < en {
+		r.inWin.Add(1)
+	}
+	if sent >= st && sent < en {
+		recordLatency(r.shard, now-sent)
+	}
+}
+
+func recordLatency(s *histShard, ns int64) {
+	us := ns / 1000
+	if us < histMin {
+		us = histMin
+	}
+	if us > histMax {
+		us = histMax
+	}
+	s.mu.Lock()
+	_ = s.h.RecordValue(us)
+	s.mu.Unlock()
+}
+
+// ack records a send acknowledged at now; with withLatency (persist) the
+// ack time is the latency that counts.
+func (m *meter) ack(now, sent int64, withLatency bool, shard int) {
+	st, en := m.start.Load(), m.end.Load()
+	if now >= st && now < en {
+		m.sendsOK.Add(1)
+	}
+	if withLatency && sent >= st && sent < en {
+		recordLatency(&m.shards[shard%nShards], now-sent)
+	}
+}
+
+// sums returns the readers' totals, in-window deliveries and gaps.
+func (m *meter) sums() (total, inWin, gaps int64) {
+	m.mu.Lock()
+	rs := m.readers
+	m.mu.Unlock()
+	for _, r := range rs {
+		total += r.total.Load()
+		inWin += r.inWin.Load()
+		gaps += r.gaps.Load()
+	}
+	return
+}
+
+// merged returns a copy of all shards merged.
+func (m *meter) merged() *hdr.Histogram {
+	h := newHist()
+	for i := range m.shards {
+		s := &m.shards[i]
+		s.mu.Lock()
+		h.Merge(s.h)
+		s.mu.Unlock()
+	}
+	return h
+}
+
+func (m *meter) openWindow() int64 {
+	t := m.now()
+	m.start.Store(t)
+	return t
+}
+
+func (m *meter) closeWindow() int64 {
+	t := m.now()
+	m.end.Store(t)
+	return t
+}
+
+// monitor refreshes m.delivered every period until stop is closed.
+func (m *meter) monitor(period time.Duration, stop <-chan struct{}) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			tot, _, _ := m.sums()
+			m.delivered.Store(tot)
+		}
+	}
+}
+
+// Latency is in milliseconds.
+type Latency struct {
+	P50  float64 `json:"p50"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p999"`
+	Max  float64 `json:"max"`
+	N    int64   `json:"count"`
+}
+
+func latencyOf(h *hdr.Histogram) Latency {
+	ms := func(us int64) float64 { return math.Round(float64(us)) / 1000 }
+	return Latency{
+		P50: ms(h.ValueAtQuantile(50)), P99: ms(h.ValueAtQuantile(99)),
+		P999: ms(h.ValueAtQuantile(99.9)), Max: ms(h.Max()), N: h.TotalCount(),
+	}
+}
