@@ -488,10 +488,10 @@ func TestBadTokensAreRefused(t *testing.T) {
 	expired, _ := engine.MintToken(e.Secret(), "alice", -time.Hour)
 	other, _ := engine.MintToken([]byte("another-secret-0123456789"), "alice", time.Hour)
 	for tok, code := range map[string]wire.Code{
-		"":                         wire.CodeUnauthenticated,
-		expired:                    wire.CodeTokenExpired,
-		other:                      wire.CodeUnauthenticated,
-		strings.Repeat(".", 6000):  wire.CodeUnauthenticated, // over MaxTokenLen, under the handshake frame limit
+		"":                        wire.CodeUnauthenticated,
+		expired:                   wire.CodeTokenExpired,
+		other:                     wire.CodeUnauthenticated,
+		strings.Repeat(".", 6000): wire.CodeUnauthenticated, // over MaxTokenLen, under the handshake frame limit
 		"eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbGljZSJ9.": wire.CodeUnauthenticated, // alg none
 	} {
 		_, err := client.Dial(context.Background(), e.Addr().String(), client.Options{Token: tok})

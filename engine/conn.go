@@ -72,6 +72,7 @@ type conn struct {
 	queued   int // bytes in queue
 	closing  bool
 	signal   chan struct{}
+	room     chan struct{} // signalled by the writer each time it empties the queue
 	inflight atomic.Int32
 	reading  atomic.Bool
 	ctx      context.Context
@@ -82,7 +83,7 @@ func newConn(e *Engine, nc net.Conn) *conn {
 	if tc, ok := nc.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
-	c := &conn{e: e, nc: nc, signal: make(chan struct{}, 1)}
+	c := &conn{e: e, nc: nc, signal: make(chan struct{}, 1), room: make(chan struct{}, 1)}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.reading.Store(true)
 	return c
@@ -113,6 +114,33 @@ func (c *conn) Push(frame []byte) bool {
 	default:
 	}
 	return true
+}
+
+// PushWait enqueues a frame, waiting while the queue is over half full, for
+// replies to the client's own request (resync, catch-up): those follow the
+// reader's pace instead of cutting it off as a slow consumer.
+func (c *conn) PushWait(frame []byte) bool {
+	deadline := time.NewTimer(c.e.cfg.WriteTimeout)
+	defer deadline.Stop()
+	for {
+		c.mu.Lock()
+		if c.closing {
+			c.mu.Unlock()
+			return false
+		}
+		if len(c.queue) < c.e.cfg.OutboundFrames/2 && c.queued+len(frame) <= c.e.cfg.OutboundBytes/2 || len(c.queue) == 0 {
+			c.mu.Unlock()
+			return c.Push(frame)
+		}
+		c.mu.Unlock()
+		select {
+		case <-c.room:
+		case <-c.ctx.Done():
+			return false
+		case <-deadline.C:
+			return c.Push(frame) // the reader stalled: let the queue bound decide
+		}
+	}
 }
 
 // closeWith queues a final error frame (dropping what was still queued) and
@@ -155,6 +183,10 @@ func (c *conn) writeLoop() {
 		q, closing := c.queue, c.closing
 		c.queue, c.queued = nil, 0
 		c.mu.Unlock()
+		select {
+		case c.room <- struct{}{}:
+		default:
+		}
 		buf = buf[:0]
 		for _, f := range q {
 			buf = append(buf, f...)
@@ -292,11 +324,15 @@ func (c *conn) handshake(r *bufio.Reader) bool {
 	user, err := c.e.auth.Authenticate(ctx, h.Token)
 	cancel()
 	if err != nil {
-		code := wire.CodeOf(err)
-		if code != wire.CodeTokenExpired {
-			code = wire.CodeUnauthenticated
+		code, msg := wire.CodeUnauthenticated, "invalid token"
+		var we *wire.Error
+		if errors.As(err, &we) {
+			msg = we.Msg
+			if we.Code == wire.CodeTokenExpired {
+				code = we.Code
+			}
 		}
-		c.fail(code, err.Error())
+		c.fail(code, msg)
 		return false
 	}
 	if err := ValidUserID(user); err != nil {
@@ -313,11 +349,12 @@ func (c *conn) handshake(r *bufio.Reader) bool {
 	for i, g := range groups {
 		ids[i] = g.Group
 	}
-	c.e.hub.Attach(c, ids)
+	// The welcome is queued first, so no push can overtake it.
 	c.send(wire.FrameWelcome, &wire.Welcome{
 		Version: wire.ProtocolVersion, User: user, Session: newGroupID()[1:],
 		MaxFrame: c.e.cfg.MaxFrameSize, MaxInFlight: c.e.cfg.MaxInFlight, Time: time.Now().UnixMilli(),
 	})
+	c.e.hub.Attach(c, ids)
 	return true
 }
 

@@ -393,6 +393,14 @@ func newGroupID() string {
 	return "g" + b32.EncodeToString(raw)
 }
 
+// pushWait pushes with flow control when the pusher supports it.
+func pushWait(p pusher, frame []byte) bool {
+	if w, ok := p.(interface{ PushWait([]byte) bool }); ok {
+		return w.PushWait(frame)
+	}
+	return p.Push(frame)
+}
+
 // pusher receives frames produced by a request for the caller's own
 // connection (resync, catch-up after a join); nil for embedded calls.
 type pusher interface {
@@ -617,7 +625,7 @@ func (e *Engine) resyncGroup(user, g string, last uint64, out pusher) wire.Resyn
 		rg.LastSeq = h.LastSeq
 		if len(h.Msgs) > 0 && out != nil {
 			frame, err := wire.EncodeFrame(wire.FramePush, &wire.Push{Group: g, Msgs: h.Msgs})
-			if err != nil || !out.Push(frame) {
+			if err != nil || !pushWait(out, frame) {
 				rg.Code = wire.CodeSlowConsumer
 				return rg
 			}
@@ -632,7 +640,7 @@ func (e *Engine) resyncGroup(user, g string, last uint64, out pusher) wire.Resyn
 			if out != nil {
 				frame, err := wire.EncodeFrame(wire.FrameGap, &wire.Gap{Group: g, From: after + 1, To: h.LastSeq})
 				if err == nil {
-					out.Push(frame)
+					pushWait(out, frame)
 				}
 			}
 			return rg
@@ -646,8 +654,6 @@ func orEmpty(b []byte) []byte {
 	}
 	return b
 }
-
-
 
 func callFor(user string, op wire.Op, args []byte) *pb.Call {
 	return &pb.Call{Op: uint32(op), User: user, Args: args}

@@ -11,15 +11,15 @@ type Code uint16
 // Connection and protocol errors (1–99). After one of these the server closes
 // the connection.
 const (
-	CodeBadFrame         Code = 1  // malformed frame or msgpack body
-	CodeFrameTooLarge    Code = 2  // declared frame length above the limit
-	CodeBadVersion       Code = 3  // unsupported protocol version in hello
-	CodeHandshakeTimeout Code = 4  // no hello within the handshake deadline
-	CodeTooManyInFlight  Code = 5  // more requests in flight than allowed
-	CodeSlowConsumer     Code = 6  // outbound queue overflowed; reconnect and resync
-	CodeShuttingDown     Code = 7  // server is stopping
-	CodeExpectedHello    Code = 8  // first frame was not a hello
-	CodeUnexpectedFrame  Code = 9  // a frame type the server does not accept
+	CodeBadFrame         Code = 1 // malformed frame or msgpack body
+	CodeFrameTooLarge    Code = 2 // declared frame length above the limit
+	CodeBadVersion       Code = 3 // unsupported protocol version in hello
+	CodeHandshakeTimeout Code = 4 // no hello within the handshake deadline
+	CodeTooManyInFlight  Code = 5 // more requests in flight than allowed
+	CodeSlowConsumer     Code = 6 // outbound queue overflowed; reconnect and resync
+	CodeShuttingDown     Code = 7 // server is stopping
+	CodeExpectedHello    Code = 8 // first frame was not a hello
+	CodeUnexpectedFrame  Code = 9 // a frame type the server does not accept
 )
 
 // Authentication errors (100–199).
@@ -69,7 +69,7 @@ var codeNames = map[Code]string{
 	CodeNotFound: "not_found", CodeConflict: "conflict", CodeRejected: "rejected", CodePending: "pending",
 	CodeInvalidCode: "invalid_code", CodeDissolved: "dissolved", CodeNotAllowed: "not_allowed",
 	CodeThresholdNotMet: "threshold_not_met",
-	CodeInternal: "internal", CodeUnavailable: "unavailable", CodeTimeout: "timeout",
+	CodeInternal:        "internal", CodeUnavailable: "unavailable", CodeTimeout: "timeout",
 }
 
 // String returns the code's stable snake_case name.

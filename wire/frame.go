@@ -65,15 +65,19 @@ func (t FrameType) String() string {
 // returned body aliases buf (or a new buffer) and is valid until the next call
 // with the same buf.
 func ReadFrame(r *bufio.Reader, maxSize int, buf []byte) (FrameType, []byte, []byte, error) {
-	var hdr [4]byte
-	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+	hdr, err := r.Peek(4)
+	if err != nil {
+		if err == io.EOF && len(hdr) > 0 {
+			err = io.ErrUnexpectedEOF
+		}
 		return 0, nil, buf, err
 	}
-	n := binary.BigEndian.Uint32(hdr[:])
+	n := binary.BigEndian.Uint32(hdr)
+	_, _ = r.Discard(4)
 	if n == 0 {
 		return 0, nil, buf, ErrEmptyFrame
 	}
-	if uint64(n) > uint64(maxSize) {
+	if maxSize <= 0 || uint64(n) > uint64(maxSize) {
 		return 0, nil, buf, fmt.Errorf("%w: %d > %d", ErrFrameTooLarge, n, maxSize)
 	}
 	if cap(buf) < int(n) {

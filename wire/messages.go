@@ -1,6 +1,35 @@
 package wire
 
-import "github.com/vmihailenco/msgpack/v5"
+import (
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// Raw holds one msgpack value that is decoded later, into the concrete type
+// its operation names. Encoding an empty Raw writes nil; encoding bytes that
+// are not exactly one valid msgpack value is an error, so a frame can never
+// carry a malformed embedded value.
+type Raw []byte
+
+// EncodeMsgpack implements msgpack.CustomEncoder.
+func (r Raw) EncodeMsgpack(enc *msgpack.Encoder) error {
+	if len(r) == 0 {
+		return enc.EncodeNil()
+	}
+	if err := Validate(r); err != nil {
+		return fmt.Errorf("wire: raw value: %w", err)
+	}
+	return enc.Encode(msgpack.RawMessage(r))
+}
+
+// DecodeMsgpack implements msgpack.CustomDecoder.
+func (r *Raw) DecodeMsgpack(dec *msgpack.Decoder) error {
+	m, err := dec.DecodeRaw()
+	*r = Raw(m)
+	return err
+}
 
 // Hello is the client's first frame.
 type Hello struct {
@@ -22,15 +51,15 @@ type Welcome struct {
 // Request is a client call. Args holds the op's argument map (see the *Args
 // types); it is decoded only after the op is known, into that op's type.
 type Request struct {
-	ID   uint32             `msgpack:"id"`
-	Op   Op                 `msgpack:"op"`
-	Args msgpack.RawMessage `msgpack:"args"`
+	ID   uint32 `msgpack:"id"`
+	Op   Op     `msgpack:"op"`
+	Args Raw    `msgpack:"args"`
 }
 
 // Reply answers a Request with the same ID. Body holds the op's result map.
 type Reply struct {
-	ID   uint32             `msgpack:"id"`
-	Body msgpack.RawMessage `msgpack:"body"`
+	ID   uint32 `msgpack:"id"`
+	Body Raw    `msgpack:"body"`
 }
 
 // ErrorFrame answers a Request that failed (ID set), or announces that the
@@ -121,8 +150,16 @@ func (m *Message) Check(maxText int) error {
 		if len(m.Body.Text.Text) > maxText {
 			return Errorf(CodeBadRequest, "text longer than %d bytes", maxText)
 		}
+		if !utf8.ValidString(m.Body.Text.Text) || !utf8.ValidString(m.CMID) {
+			return Errorf(CodeBadRequest, "text is not valid UTF-8")
+		}
 		if len(m.Body.Text.Mentions) > 50 {
 			return Errorf(CodeBadRequest, "more than 50 mentions")
+		}
+		for _, u := range m.Body.Text.Mentions {
+			if u == "" || len(u) > 64 || !utf8.ValidString(u) {
+				return Errorf(CodeBadRequest, "invalid mention")
+			}
 		}
 		return nil
 	default:

@@ -1,0 +1,39 @@
+// Package engine is Qun's embedding API: one node of the group-chat tier.
+//
+//	cfg := engine.DefaultConfig()
+//	cfg.DataDir = "/var/lib/qun"
+//	e, err := engine.New(cfg)        // validates
+//	err = e.Start(ctx)               // Pebble, cluster member, hub, TCP frontend
+//	tok, _ := e.MintToken("user-1")  // tokens for the host's users
+//	defer e.Close()                  // drains requests and commits, closes Pebble
+//
+// An Engine owns a Pebble store (package persistence), a Proto.Actor cluster
+// member on memberlist gossip (package cluster) hosting the group and user
+// grains and the node's delivery hub (package actors), and the msgpack TCP
+// frontend (package wire). Every group operation reaches its group through
+// the cluster grain API, even on a lone node.
+//
+// Hooks connect the host platform (token checks now; profiles, social
+// graph, moderation and tiers as they are added); every hook has a working
+// default.
+//
+// # Connections
+//
+// Each client connection has a reader goroutine (frames in, requests
+// dispatched) and a writer goroutine that drains a bounded outbound queue,
+// coalescing every queued frame into one write. Requests that go straight to
+// a group (send, history, members, info) are handed to the grain in the
+// order they arrived, so a client's sends keep their order; the reply comes
+// when the grain answers (for sends: after fsync). A frame that breaks the
+// protocol closes only its own connection, after an error frame; a request
+// with bad arguments fails only itself.
+//
+// # Concurrency
+//
+// Engine methods are safe for concurrent use. No logging on hot paths.
+//
+// # Imports
+//
+// engine imports actors, cluster, persistence and wire. Only cmd, bench,
+// examples and tests import engine.
+package engine
