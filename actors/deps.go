@@ -37,7 +37,7 @@ func (d *Deps) Validate() error {
 	if d.Store == nil {
 		return fmt.Errorf("actors: Deps.Store is required")
 	}
-	if d.Group == (GroupConfig{}) {
+	if d.Group.MaxMembers == 0 && d.Group.PageMax == 0 {
 		d.Group = DefaultGroupConfig()
 	}
 	if err := d.Group.Validate(); err != nil {

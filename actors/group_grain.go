@@ -20,13 +20,21 @@ func GroupKind(d *Deps) *cluster.Kind {
 
 type pendingReply struct {
 	to    *actor.PID
-	after uint64
+	after uint64 // seq that must be durable
+	batch uint64 // batch that must be durable (aux writes)
 	res   *pb.Result
 }
 
 type pendingPush struct {
 	msg         wire.Message
 	add, remove []string
+	closed      bool
+}
+
+type pendingNotice struct {
+	batch uint64
+	to    []string
+	n     *wire.Notice
 }
 
 type watcher struct {
@@ -38,8 +46,10 @@ type watcher struct {
 type flush struct{}
 
 type persisted struct {
-	upTo uint64
-	err  error
+	upTo  uint64
+	batch uint64
+	index *IndexEntry // to hand to the node's index once durable
+	err   error
 }
 
 // groupGrain carries out a GroupMachine's effects: it persists records with
@@ -52,10 +62,15 @@ type groupGrain struct {
 	self     *actor.PID
 	system   *actor.ActorSystem
 	unsent   []record // applied but not yet handed to the store
+	aux      []AuxWrite
+	drop     bool // drop the journal in the next batch
 	flushing bool
-	inflight int // batches handed to the store, not yet durable
+	inflight int    // batches handed to the store, not yet durable
+	batch    uint64 // id of the batch being gathered; earlier ids are in flight or durable
+	durableB uint64 // highest durable batch id
 	replies  []pendingReply
 	pushes   []pendingPush
+	notices  []pendingNotice
 	watchers map[string]*watcher
 }
 
@@ -64,6 +79,7 @@ func (g *groupGrain) Receive(ctx actor.Context) {
 	case *actor.Started:
 		g.self, g.system = ctx.Self(), ctx.ActorSystem()
 		g.watchers = map[string]*watcher{}
+		g.batch = 1
 		ctx.SetReceiveTimeout(g.deps.IdleTimeout)
 	case *cluster.ClusterInit:
 		g.id = msg.Identity.Identity
@@ -98,6 +114,16 @@ func (g *groupGrain) load() {
 			return true
 		})
 	}
+	if err == nil {
+		prefix := AuxPrefix(g.id)
+		err = st.Scan(prefix, func(k string, v []byte) bool {
+			if aerr := g.m.LoadAux(k[len(prefix):], v); aerr != nil {
+				g.deps.Logger.Warn("bad group aux entry", slog.String("key", k), slog.Any("err", aerr))
+			}
+			return true
+		})
+	}
+	g.m.TakeReindex()
 	if err != nil {
 		g.broken = err
 		g.deps.Logger.Error("group recovery failed", slog.String("group", g.id), slog.Any("err", err))
@@ -125,18 +151,27 @@ func (g *groupGrain) call(ctx actor.Context, c *pb.Call) {
 		g.unsent = append(g.unsent, r)
 		p := pendingPush{msg: r.Msg}
 		if i == len(eff.Records)-1 {
-			p.add, p.remove = eff.AddUsers, eff.RemoveUsers
+			p.add, p.remove, p.closed = eff.AddUsers, eff.RemoveUsers, eff.Closed
 		}
 		g.pushes = append(g.pushes, p)
 	}
-	if len(g.unsent) > 0 && !g.flushing {
+	g.aux = append(g.aux, eff.Aux...)
+	g.drop = g.drop || eff.DropHistory
+	if eff.Notice != nil && len(eff.NoticeTo) > 0 {
+		g.notices = append(g.notices, pendingNotice{batch: g.batch, to: eff.NoticeTo, n: eff.Notice})
+	}
+	if (len(g.unsent) > 0 || len(g.aux) > 0 || len(g.notices) > 0) && !g.flushing {
 		// The flush goes to the back of the mailbox: every call already queued
 		// joins this batch.
 		g.flushing = true
 		ctx.Send(g.self, flush{})
 	}
-	if eff.ReplyAfter > g.m.Durable() {
-		g.replies = append(g.replies, pendingReply{to: ctx.Sender(), after: eff.ReplyAfter, res: res})
+	var batch uint64
+	if eff.ReplyBatch {
+		batch = g.batch
+	}
+	if eff.ReplyAfter > g.m.Durable() || batch > g.durableB {
+		g.replies = append(g.replies, pendingReply{to: ctx.Sender(), after: eff.ReplyAfter, batch: batch, res: res})
 		return
 	}
 	ctx.Respond(res)
@@ -144,11 +179,11 @@ func (g *groupGrain) call(ctx actor.Context, c *pb.Call) {
 
 func (g *groupGrain) flush() {
 	g.flushing = false
-	if len(g.unsent) == 0 {
+	if len(g.unsent) == 0 && len(g.aux) == 0 && len(g.notices) == 0 {
 		return
 	}
-	b := &persistence.Batch{Events: make([]persistence.Event, 0, len(g.unsent))}
 	stream := groupStream(g.id)
+	b := &persistence.Batch{Events: make([]persistence.Event, 0, len(g.unsent))}
 	for i := range g.unsent {
 		data, err := wire.Marshal(&g.unsent[i])
 		if err != nil {
@@ -157,17 +192,47 @@ func (g *groupGrain) flush() {
 		}
 		b.Events = append(b.Events, persistence.Event{Stream: stream, Seq: g.unsent[i].Msg.Seq, Data: data})
 	}
-	upTo := g.unsent[len(g.unsent)-1].Msg.Seq
+	var upTo uint64
+	if len(g.unsent) > 0 {
+		upTo = g.unsent[len(g.unsent)-1].Msg.Seq
+	}
 	g.unsent = g.unsent[:0]
-	if g.m.SnapshotDue() {
+	prefix := AuxPrefix(g.id)
+	for _, a := range g.aux {
+		if a.Value == nil {
+			b.Deletes = append(b.Deletes, prefix+a.Key)
+		} else {
+			b.Puts = append(b.Puts, persistence.KV{Key: prefix + a.Key, Value: a.Value})
+		}
+	}
+	g.aux = nil
+	if g.drop {
+		// The batch applies the drop first, then its events and a snapshot
+		// at the newest seq, so recovery starts after the dropped history.
+		b.DropStreams = []string{stream}
+		g.drop = false
+	}
+	if g.m.SnapshotDue() || len(b.DropStreams) > 0 {
 		if data, seq, err := g.m.Snapshot(); err == nil {
 			b.Snapshots = []persistence.Snapshot{{Stream: stream, Seq: seq, Data: data}}
 		}
 	}
+	var entry *IndexEntry
+	if g.m.TakeReindex() {
+		e := g.m.IndexEntry()
+		entry = &e
+		if e.Dissolved {
+			b.Deletes = append(b.Deletes, IndexKey(g.id))
+		} else {
+			b.Puts = append(b.Puts, persistence.KV{Key: IndexKey(g.id), Value: mustMarshal(&e)})
+		}
+	}
+	batch := g.batch
+	g.batch++
 	g.inflight++
 	self, sys := g.self, g.system
 	g.deps.Store.Commit(b, func(err error) {
-		sys.Root.Send(self, &persisted{upTo: upTo, err: err})
+		sys.Root.Send(self, &persisted{upTo: upTo, batch: batch, index: entry, err: err})
 	})
 }
 
@@ -179,10 +244,11 @@ func (g *groupGrain) onPersisted(ctx actor.Context, p *persisted) {
 		return
 	}
 	g.m.MarkDurable(p.upTo)
+	g.durableB = p.batch
 	d := g.m.Durable()
 	kept := g.replies[:0]
 	for _, r := range g.replies {
-		if r.after <= d {
+		if r.after <= d && r.batch <= g.durableB {
 			ctx.Send(r.to, r.res)
 		} else {
 			kept = append(kept, r)
@@ -197,6 +263,27 @@ func (g *groupGrain) onPersisted(ctx actor.Context, p *persisted) {
 		g.fanout(ctx, g.pushes[:n])
 		g.pushes = append(g.pushes[:0], g.pushes[n:]...)
 	}
+	k := 0
+	for k < len(g.notices) && g.notices[k].batch <= g.durableB {
+		g.notify(ctx, g.notices[k])
+		k++
+	}
+	g.notices = append(g.notices[:0], g.notices[k:]...)
+	if p.index != nil {
+		ctx.Send(actor.NewPID(g.system.Address(), IndexName), &pb.Call{Op: uint32(OpIndexPut), Args: mustMarshal(p.index)})
+	}
+}
+
+// notify sends a notice to the named users through every watching hub.
+func (g *groupGrain) notify(ctx actor.Context, n pendingNotice) {
+	frame, err := wire.EncodeFrame(wire.FrameNotice, n.n)
+	if err != nil {
+		return
+	}
+	d := &pb.Deliver{Group: g.id, Frame: frame, OnlyUsers: n.to}
+	for _, w := range g.watchers {
+		ctx.Send(w.pid, d)
+	}
 }
 
 // fatal fails every waiting request. State in memory is ahead of the store,
@@ -210,6 +297,8 @@ func (g *groupGrain) fatal(err error) {
 	g.replies = nil
 	g.pushes = nil
 	g.unsent = nil
+	g.aux = nil
+	g.notices = nil
 }
 
 // fanout encodes each frame once and sends the same bytes to every hub.
@@ -230,15 +319,16 @@ func (g *groupGrain) fanout(ctx actor.Context, ps []pendingPush) {
 		size, end := 64, start
 		for end < len(ps) {
 			s := msgSize(&ps[end].msg)
-			if end > start && (size+s > budget || len(ps[end].add) > 0 || len(ps[end].remove) > 0) {
+			if end > start && (size+s > budget || len(ps[end].add) > 0 || len(ps[end].remove) > 0 || ps[end].closed) {
 				break
 			}
 			size += s
 			push.Msgs = append(push.Msgs, ps[end].msg)
 			d.AddUsers = append(d.AddUsers, ps[end].add...)
 			d.RemoveUsers = append(d.RemoveUsers, ps[end].remove...)
+			d.Closed = d.Closed || ps[end].closed
 			end++
-			if len(d.AddUsers)+len(d.RemoveUsers) > 0 {
+			if len(d.AddUsers)+len(d.RemoveUsers) > 0 || d.Closed {
 				break
 			}
 		}
@@ -345,7 +435,7 @@ func (g *groupGrain) idle(ctx actor.Context) {
 			delete(g.watchers, k)
 		}
 	}
-	if len(g.watchers) > 0 || g.inflight > 0 || len(g.unsent) > 0 || len(g.replies) > 0 {
+	if len(g.watchers) > 0 || g.inflight > 0 || len(g.unsent) > 0 || len(g.replies) > 0 || len(g.aux) > 0 || len(g.notices) > 0 {
 		// Proto.Actor's receive timeout fires once: arm it again.
 		ctx.SetReceiveTimeout(g.deps.IdleTimeout)
 		return

@@ -293,6 +293,14 @@ func (a *hubActor) unsub(c Conn, g string) {
 }
 
 func (a *hubActor) deliver(d *pb.Deliver) {
+	if len(d.OnlyUsers) > 0 { // a notice: to these users' connections, subscribed or not
+		for _, u := range d.OnlyUsers {
+			for c := range a.users[u] {
+				c.Push(d.Frame)
+			}
+		}
+		return
+	}
 	for _, u := range d.AddUsers {
 		for c := range a.users[u] {
 			a.sub(c, d.Group) // this hub already watches d.Group

@@ -13,12 +13,20 @@ import (
 	"github.com/qunchat/qun/wire"
 )
 
+// More user operations.
+const (
+	OpUserReserve  wire.Op = 1103 // UserGroupArgs{Limit}: add a group the user owns, if under the limit
+	OpUserSetOwner wire.Op = 1104 // UserGroupArgs{Owner}: mark or unmark a group as owned
+)
+
 // UserGroupArgs adds a group to a user's list or removes it.
 type UserGroupArgs struct {
 	Group  string `msgpack:"g"`
 	Name   string `msgpack:"name,omitempty"`
 	Joined int64  `msgpack:"joined,omitempty"`
 	Seq    uint64 `msgpack:"seq,omitempty"` // the join event's seq: messages before it count as read
+	Limit  int    `msgpack:"limit,omitempty"`
+	Owner  bool   `msgpack:"owner,omitempty"`
 }
 
 // UserGroup is one group in a user's list, as the user grain knows it.
@@ -28,6 +36,8 @@ type UserGroup struct {
 	ReadSeq uint64 `msgpack:"read"`
 	Joined  int64  `msgpack:"joined"`
 	Pinned  bool   `msgpack:"pinned,omitempty"`
+	Owner   bool   `msgpack:"owner,omitempty"`
+	Shown   bool   `msgpack:"shown,omitempty"` // shown on the user's profile
 }
 
 // UserGroupsResult answers OpUserGroups and OpMyGroups on the user grain; the
@@ -90,10 +100,73 @@ func (u *UserMachine) Handle(c Command) UserEffects {
 		}
 		return e
 	}
+	if c.Op == wire.OpProfileGroups { // public: the groups shown on the profile
+		res := UserGroupsResult{Groups: []UserGroup{}}
+		for _, g := range u.st.Groups {
+			if g.Shown {
+				res.Groups = append(res.Groups, UserGroup{Group: g.Group, Name: g.Name, Owner: g.Owner, Shown: true})
+			}
+		}
+		sort.Slice(res.Groups, func(i, j int) bool { return res.Groups[i].Group < res.Groups[j].Group })
+		return okv(res, false)
+	}
 	if c.User != u.id {
 		return fail(wire.CodeForbidden, "user grain %q called as %q", u.id, c.User)
 	}
 	switch c.Op {
+	case OpUserReserve:
+		var a UserGroupArgs
+		if err := decodeArgs(c.Args, &a); err != nil {
+			return UserEffects{Err: err}
+		}
+		owned := 0
+		for _, g := range u.st.Groups {
+			if g.Owner {
+				owned++
+			}
+		}
+		if owned >= a.Limit {
+			return fail(wire.CodeLimitReached, "you own %d groups; your limit is %d", owned, a.Limit)
+		}
+		u.st.Groups[a.Group] = &UserGroup{Group: a.Group, Name: a.Name, Joined: a.Joined, Owner: true}
+		return okv(wire.Empty{}, true)
+	case OpUserSetOwner:
+		var a UserGroupArgs
+		if err := decodeArgs(c.Args, &a); err != nil {
+			return UserEffects{Err: err}
+		}
+		g, ok := u.st.Groups[a.Group]
+		if !ok || g.Owner == a.Owner {
+			return okv(wire.Empty{}, false)
+		}
+		g.Owner = a.Owner
+		return okv(wire.Empty{}, true)
+	case wire.OpPinGroup, wire.OpShowOnProfile:
+		var a wire.PinGroupArgs
+		var b wire.ShowOnProfileArgs
+		var err *wire.Error
+		if c.Op == wire.OpPinGroup {
+			err = decodeArgs(c.Args, &a)
+		} else {
+			err = decodeArgs(c.Args, &b)
+			a = wire.PinGroupArgs{Group: b.Group, On: b.Show}
+		}
+		if err != nil {
+			return UserEffects{Err: err}
+		}
+		g, ok := u.st.Groups[a.Group]
+		if !ok {
+			return fail(wire.CodeNotMember, "not a member of %q", a.Group)
+		}
+		flag := &g.Pinned
+		if c.Op == wire.OpShowOnProfile {
+			flag = &g.Shown
+		}
+		if *flag == a.On {
+			return okv(wire.Empty{}, false)
+		}
+		*flag = a.On
+		return okv(wire.Empty{}, true)
 	case OpUserAdd:
 		var a UserGroupArgs
 		if err := decodeArgs(c.Args, &a); err != nil {

@@ -17,7 +17,9 @@ type Config struct {
 	Members int `json:"members,omitempty"`
 	// Rate: messages/s in total (fanout, room, persist), per group (groups),
 	// connections/s (connect). 0 = as fast as possible (closed loop with a
-	// bounded window per sender); not for connect.
+	// bounded window per sender); negative = the scenario's default (room
+	// 20, groups 10, connect 500, others 0). connect has no saturation: 0
+	// means its default there too.
 	Rate float64 `json:"rate"`
 	// Senders is the number of sending connections.
 	Senders int `json:"senders,omitempty"`
@@ -38,8 +40,11 @@ type Config struct {
 	// Payload is the message size in bytes (at least MinPayload).
 	Payload int `json:"payload"`
 	// Window bounds unacknowledged sends per sender (Qun: in-flight
-	// requests; NATS: messages between flushes). Default 128.
+	// requests; NATS: messages not yet confirmed by a flush). Default 200.
 	Window int `json:"window"`
+	// NoCMID sends without client message ids (no server-side dedup
+	// entry). Real clients send one; this isolates the dedup cost.
+	NoCMID bool `json:"no_cmid,omitempty"`
 	// Server is the address of a running qund; empty starts one.
 	Server string `json:"server,omitempty"`
 	// Secret signs tokens for Server (its --secret or data-dir secret).
@@ -78,7 +83,7 @@ func Defaults(cfg Config) Config {
 	case "room":
 		def(&cfg.Members, 10000)
 		def(&cfg.Senders, 1)
-		if cfg.Rate == 0 {
+		if cfg.Rate < 0 {
 			cfg.Rate = 20
 		}
 	case "groups":
@@ -86,7 +91,7 @@ func Defaults(cfg Config) Config {
 		def(&cfg.Members, 20)
 		def(&cfg.Users, 500)
 		def(&cfg.Senders, min(cfg.Groups, 8))
-		if cfg.Rate == 0 {
+		if cfg.Rate < 0 {
 			cfg.Rate = 10
 		}
 	case "persist":
@@ -94,7 +99,7 @@ func Defaults(cfg Config) Config {
 		def(&cfg.Senders, 16)
 	case "connect":
 		def(&cfg.Conns, 1000)
-		if cfg.Rate == 0 {
+		if cfg.Rate <= 0 {
 			cfg.Rate = 500
 		}
 	case "resync":
@@ -102,8 +107,11 @@ func Defaults(cfg Config) Config {
 		def(&cfg.Groups, 4)
 		def(&cfg.Missed, 100)
 	}
+	if cfg.Rate < 0 {
+		cfg.Rate = 0
+	}
 	def(&cfg.Payload, 100)
-	def(&cfg.Window, 128)
+	def(&cfg.Window, 200)
 	def(&cfg.Rounds, 2)
 	if cfg.Duration == 0 {
 		cfg.Duration = 10 * time.Second

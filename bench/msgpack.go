@@ -35,8 +35,20 @@ func (p *mp) n(k int) []byte {
 	return s
 }
 
-func (p *mp) u16() int { s := p.n(2); if s == nil { return 0 }; return int(binary.BigEndian.Uint16(s)) }
-func (p *mp) u32() int { s := p.n(4); if s == nil { return 0 }; return int(binary.BigEndian.Uint32(s)) }
+func (p *mp) u16() int {
+	s := p.n(2)
+	if s == nil {
+		return 0
+	}
+	return int(binary.BigEndian.Uint16(s))
+}
+func (p *mp) u32() int {
+	s := p.n(4)
+	if s == nil {
+		return 0
+	}
+	return int(binary.BigEndian.Uint32(s))
+}
 
 // mapLen reads a map header; -1 if the next value is not a map.
 func (p *mp) mapLen() int {

@@ -149,6 +149,7 @@ type natsLoad struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	sems      []chan struct{}
+	flushes   []chan struct{} // outstanding flushes per connection (at most 2)
 }
 
 func (n *natsLoad) name() string {
@@ -212,6 +213,7 @@ func (n *natsLoad) open(ctx context.Context, cfg *Config, sh *shape, m *meter) e
 	n.counts = make([]int, sh.conns)
 	n.mu = make([]sync.Mutex, sh.conns)
 	n.sems = make([]chan struct{}, sh.conns)
+	n.flushes = make([]chan struct{}, sh.conns)
 	subsOf := make([][]int, sh.conns)
 	if sh.readers {
 		for g, ms := range sh.groups {
@@ -227,6 +229,7 @@ func (n *natsLoad) open(ctx context.Context, cfg *Config, sh *shape, m *meter) e
 		}
 		n.conns[i] = nc
 		n.sems[i] = make(chan struct{}, cfg.Window)
+		n.flushes[i] = make(chan struct{}, 2)
 		for _, g := range subsOf[i] {
 			nr := &natsReader{r: m.newReader(), m: m}
 			if _, err := nc.Subscribe(n.subjects[g], nr.onMsg); err != nil {
@@ -277,16 +280,28 @@ func (s *natsSide) send(gi, conn int, payload []byte, sent int64) bool {
 	}
 	n.m.ack(n.m.now(), sent, false, s.j)
 	if n.sh.rate == 0 {
-		// Saturation: a round trip every Window messages bounds what the
-		// connection has in flight, as Qun's window of acks does.
+		// Saturation: at most Window messages per connection are not yet
+		// confirmed by a PING/PONG round trip (a flush every Window/2
+		// messages, at most two flushes outstanding), as Qun's window of
+		// in-flight acks bounds a Qun connection.
 		n.mu[conn].Lock()
 		n.counts[conn]++
-		flush := n.counts[conn]%n.cfg.Window == 0
+		flush := n.counts[conn]%max(n.cfg.Window/2, 1) == 0
 		n.mu[conn].Unlock()
 		if flush {
-			if err := nc.FlushTimeout(10 * time.Second); err != nil && n.ctx.Err() == nil {
-				n.m.errs.Add(1)
+			select {
+			case n.flushes[conn] <- struct{}{}:
+			case <-n.ctx.Done():
+				return false
 			}
+			n.wg.Add(1)
+			go func() {
+				defer n.wg.Done()
+				if err := nc.FlushTimeout(10 * time.Second); err != nil && n.ctx.Err() == nil {
+					n.m.errs.Add(1)
+				}
+				<-n.flushes[conn]
+			}()
 		}
 	}
 	return true

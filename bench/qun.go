@@ -300,7 +300,10 @@ func (s *qunSide) send(gi, conn int, payload []byte, sent int64) bool {
 		return false
 	}
 	text := string(payload)
-	cmid := "c" + strconv.FormatUint(q.cmidSeq.Add(1), 36)
+	cmid := ""
+	if !q.cfg.NoCMID {
+		cmid = "c" + strconv.FormatUint(q.cmidSeq.Add(1), 36)
+	}
 	c, gid, m, withLat := q.clients[conn], q.gids[gi], q.m, q.sh.ackLatency
 	q.wg.Add(1)
 	go func() {

@@ -249,5 +249,8 @@ func (c Config) describe() string {
 		fmt.Fprintf(&b, "conns %d in %d groups, %d missed per group", c.Conns, c.Groups, c.Missed)
 	}
 	fmt.Fprintf(&b, ", payload %d B, duration %s, warm-up %s", c.Payload, c.Duration, c.Warmup)
+	if c.NoCMID {
+		b.WriteString(", no client message ids")
+	}
 	return b.String()
 }

@@ -67,6 +67,13 @@ type Config struct {
 	WatchTTL time.Duration
 	// Hooks connect the host platform. Nil fields get working defaults.
 	Hooks Hooks
+	// CreateMinFriends is how many mutual-follow friends (Hooks.Social) a
+	// user needs to create a group: 1 as on Kuaishou, 2 as on Douyin, 0 for
+	// none. Default 1.
+	CreateMinFriends int
+	// DefaultTier is what a user may create unless Hooks.Tiers says
+	// otherwise (the default MemoryHost's tier). Default 4 groups of 200.
+	DefaultTier Tier
 	// Logger receives the engine's logs and, routed, those of Proto.Actor,
 	// memberlist and Pebble. Default: discard.
 	Logger *slog.Logger
@@ -94,6 +101,8 @@ func DefaultConfig() Config {
 		Group:            actors.DefaultGroupConfig(),
 		GrainIdle:        2 * time.Minute,
 		WatchTTL:         30 * time.Second,
+		CreateMinFriends: 1,
+		DefaultTier:      Tier{MaxOwnedGroups: 4, MaxMembers: 200},
 	}
 }
 
@@ -125,6 +134,10 @@ func (c *Config) Validate() error {
 		return bad("outbound queue too small (frames %d, bytes %d)", c.OutboundFrames, c.OutboundBytes)
 	case c.ResyncMax < 1:
 		return bad("ResyncMax %d < 1", c.ResyncMax)
+	case c.CreateMinFriends < 0:
+		return bad("CreateMinFriends %d < 0", c.CreateMinFriends)
+	case c.DefaultTier.MaxOwnedGroups < 0 || c.DefaultTier.MaxMembers < 2:
+		return bad("DefaultTier %+v: groups >= 0, members >= 2", c.DefaultTier)
 	}
 	if c.Group.MaxReplyBytes > c.MaxFrameSize-1024 {
 		return bad("Group.MaxReplyBytes %d must stay 1 KiB under MaxFrameSize %d", c.Group.MaxReplyBytes, c.MaxFrameSize)

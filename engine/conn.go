@@ -390,10 +390,13 @@ func (c *conn) handle(t wire.FrameType, body []byte) bool {
 	}
 	c.e.reqs.Add(1)
 	args := bytes.Clone(req.Args) // req.Args may alias the reused read buffer
-	switch req.Op {
-	case wire.OpSend, wire.OpHistory, wire.OpMembers, wire.OpGroupInfo:
+	switch {
+	case directGroupOps[req.Op]:
 		// Sent to the grain now, in order; answered when the grain replies.
 		g, err := groupOf(args)
+		if err == nil && req.Op == wire.OpSend {
+			err = c.e.checkText(c.ctx, g, c.user, args)
+		}
 		if err != nil {
 			c.finish(req.ID, nil, err)
 			return true

@@ -39,6 +39,8 @@ type Engine struct {
 	log    *slog.Logger
 	auth   Authenticator
 	secret []byte
+	host   *MemoryHost // default for nil hooks
+	hooks  Hooks       // with defaults filled in
 
 	store persistence.Store
 	node  *qcluster.Node
@@ -69,8 +71,27 @@ func New(cfg Config) (*Engine, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{cfg: cfg, log: log, conns: map[*conn]struct{}{}, closed: make(chan struct{})}, nil
+	e := &Engine{cfg: cfg, log: log, conns: map[*conn]struct{}{}, closed: make(chan struct{})}
+	e.host = NewMemoryHost(cfg.DefaultTier)
+	e.hooks = cfg.Hooks
+	if e.hooks.Profiles == nil {
+		e.hooks.Profiles = e.host
+	}
+	if e.hooks.Social == nil {
+		e.hooks.Social = e.host
+	}
+	if e.hooks.Moderation == nil {
+		e.hooks.Moderation = e.host
+	}
+	if e.hooks.Tiers == nil {
+		e.hooks.Tiers = e.host
+	}
+	return e, nil
 }
+
+// Host is the in-memory host behind every hook the config left nil: fill it
+// with profiles, follows, tiers and moderation rules.
+func (e *Engine) Host() *MemoryHost { return e.host }
 
 // Start opens the store, joins the cluster, starts the hub and listens for
 // clients. It returns once clients can connect.
@@ -414,14 +435,23 @@ func (e *Engine) do(ctx context.Context, user string, op wire.Op, args []byte, o
 		return nil, ErrClosed
 	}
 	e.stats.requests.Add(1)
-	switch op {
-	case wire.OpGroupInfo, wire.OpSend, wire.OpHistory, wire.OpMembers:
+	if directGroupOps[op] {
 		g, err := groupOf(args)
 		if err != nil {
 			return nil, err
 		}
+		if op == wire.OpSend {
+			if err := e.checkText(ctx, g, user, args); err != nil {
+				return nil, err
+			}
+		}
 		return e.future(actors.KindGroup, g, &pb.Call{Op: uint32(op), User: user, Args: args}).wait()
-	case wire.OpMarkRead:
+	}
+	if r, handled, err := e.doRules(ctx, user, op, args, out); handled {
+		return r, err
+	}
+	switch op {
+	case wire.OpMarkRead, wire.OpPinGroup, wire.OpShowOnProfile:
 		return e.request(actors.KindUser, user, &pb.Call{Op: uint32(op), User: user, Args: args})
 	case wire.OpCreateGroup:
 		return e.createGroup(user, args)
@@ -442,17 +472,35 @@ func (e *Engine) createGroup(user string, args []byte) ([]byte, error) {
 	if err := wire.Decode(orEmpty(args), &a); err != nil {
 		return nil, wire.Errorf(wire.CodeBadRequest, "arguments: %v", err)
 	}
-	id := newGroupID()
-	host := marshalArgs(actors.HostFacts{})
-	body, err := e.request(actors.KindGroup, id, &pb.Call{Op: uint32(wire.OpCreateGroup), User: user, Args: args, Host: host})
+	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.RequestTimeout)
+	defer cancel()
+	if e.cfg.CreateMinFriends > 0 {
+		n, err := e.hooks.Social.MutualFollows(ctx, user)
+		if err != nil {
+			return nil, hookErr("social graph", err)
+		}
+		if n < e.cfg.CreateMinFriends {
+			return nil, wire.Errorf(wire.CodeNotAllowed, "creating a group needs %d mutual-follow friend(s); you have %d", e.cfg.CreateMinFriends, n)
+		}
+	}
+	tier, err := e.hooks.Tiers.Tier(ctx, user)
+	if err != nil {
+		return nil, hookErr("tiers", err)
+	}
+	facts, err := e.facts(ctx, user)
 	if err != nil {
 		return nil, err
 	}
-	var res wire.CreateGroupResult
-	if err := decodeInto(body, &res); err != nil {
+	id := newGroupID()
+	if _, err := e.request(actors.KindUser, user, &pb.Call{Op: uint32(actors.OpUserReserve), User: user,
+		Args: marshalArgs(actors.UserGroupArgs{Group: id, Name: a.Name, Joined: time.Now().UnixMilli(), Limit: tier.MaxOwnedGroups})}); err != nil {
 		return nil, err
 	}
-	if err := e.addUserGroup(user, id, a.Name, res.Seq); err != nil {
+	host := marshalArgs(actors.HostFacts{MaxMembers: tier.MaxMembers, Profiles: facts})
+	body, err := e.request(actors.KindGroup, id, &pb.Call{Op: uint32(wire.OpCreateGroup), User: user, Args: args, Host: host})
+	if err != nil {
+		// Give the reserved slot back.
+		_, _ = e.request(actors.KindUser, user, &pb.Call{Op: uint32(actors.OpUserRemove), User: user, Args: marshalArgs(actors.UserGroupArgs{Group: id})})
 		return nil, err
 	}
 	e.hub.SubscribeNow(user, id)
@@ -466,11 +514,27 @@ func (e *Engine) addUserGroup(user, group, name string, seq uint64) error {
 }
 
 func (e *Engine) join(user string, args []byte, out pusher) ([]byte, error) {
-	g, err := groupOf(args)
+	var a wire.JoinArgs
+	if err := wire.Decode(orEmpty(args), &a); err != nil {
+		return nil, wire.Errorf(wire.CodeBadRequest, "arguments: %v", err)
+	}
+	g := a.Group
+	if a.Code != "" {
+		cg, ok := groupOfCode(a.Code)
+		if !ok || (g != "" && g != cg) {
+			return nil, wire.Errorf(wire.CodeInvalidCode, "invite code is unknown, expired, used up or revoked")
+		}
+		g = cg
+		args = marshalArgs(wire.JoinArgs{Group: g, Code: a.Code})
+	}
+	if err := validGroupID(g); err != nil {
+		return nil, err
+	}
+	host, err := e.hostFacts(user)
 	if err != nil {
 		return nil, err
 	}
-	body, err := e.request(actors.KindGroup, g, &pb.Call{Op: uint32(wire.OpJoin), User: user, Args: args})
+	body, err := e.request(actors.KindGroup, g, &pb.Call{Op: uint32(wire.OpJoin), User: user, Args: args, Host: host})
 	if err != nil {
 		return nil, err
 	}
@@ -540,13 +604,16 @@ func (e *Engine) myGroups(user string) ([]byte, error) {
 			var s actors.GroupSummary
 			if err == nil && decodeInto(body, &s) == nil {
 				if !s.Member {
-					return // left or removed; the user grain catches up below
+					// Removed, or the group was dissolved: drop it from the list.
+					_ = e.userCall(user, actors.OpUserRemove, actors.UserGroupArgs{Group: ug.Group})
+					return
 				}
 				mg.Name, mg.LastSeq, mg.LastTime = s.Info.Name, s.Info.LastSeq, s.Info.LastTime
 				if mg.LastSeq > mg.ReadSeq {
 					mg.Unread = mg.LastSeq - mg.ReadSeq
 				}
 			} else if wire.CodeOf(err) == wire.CodeNoSuchGroup {
+				_ = e.userCall(user, actors.OpUserRemove, actors.UserGroupArgs{Group: ug.Group})
 				return
 			}
 			out[i], keep[i] = mg, true

@@ -18,6 +18,7 @@ func testConfig(dir string) engine.Config {
 	cfg.Listen = "127.0.0.1:0"
 	cfg.DataDir = dir
 	cfg.Secret = []byte("test-secret-0123456789abcdef")
+	cfg.CreateMinFriends = 0 // rules_test.go covers the friend rule
 	return cfg
 }
 

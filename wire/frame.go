@@ -25,15 +25,16 @@ type FrameType uint8
 
 // Frame types.
 const (
-	FrameHello   FrameType = 1 // client → server, first frame: Hello
-	FrameWelcome FrameType = 2 // server → client: Welcome
-	FrameRequest FrameType = 3 // client → server: Request
-	FrameReply   FrameType = 4 // server → client: Reply (success)
-	FrameError   FrameType = 5 // server → client: ErrorFrame (request id 0 = connection error, then close)
-	FramePush    FrameType = 6 // server → client: Push (messages of one group)
-	FrameGap     FrameType = 7 // server → client: Gap (messages you must fetch with history)
-	FramePing    FrameType = 8 // either way: Ping; the peer answers Pong
-	FramePong    FrameType = 9 // either way: Pong
+	FrameHello   FrameType = 1  // client → server, first frame: Hello
+	FrameWelcome FrameType = 2  // server → client: Welcome
+	FrameRequest FrameType = 3  // client → server: Request
+	FrameReply   FrameType = 4  // server → client: Reply (success)
+	FrameError   FrameType = 5  // server → client: ErrorFrame (request id 0 = connection error, then close)
+	FramePush    FrameType = 6  // server → client: Push (messages of one group)
+	FrameGap     FrameType = 7  // server → client: Gap (messages you must fetch with history)
+	FramePing    FrameType = 8  // either way: Ping; the peer answers Pong
+	FramePong    FrameType = 9  // either way: Pong
+	FrameNotice  FrameType = 10 // server → client: Notice addressed to this user
 )
 
 func (t FrameType) String() string {
@@ -56,6 +57,8 @@ func (t FrameType) String() string {
 		return "ping"
 	case FramePong:
 		return "pong"
+	case FrameNotice:
+		return "notice"
 	}
 	return fmt.Sprintf("frame(%d)", uint8(t))
 }

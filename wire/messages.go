@@ -166,3 +166,14 @@ func (m *Message) Check(maxText int) error {
 		return Errorf(CodeBadRequest, "message type %d cannot be sent by clients", m.Type)
 	}
 }
+
+// Notice tells one user about something that is not a group message: a
+// join request to review (to owner and admins), the outcome of their own
+// request, removal from a group.
+type Notice struct {
+	Kind  string `msgpack:"kind"` // "join_request", "approved", "rejected", "removed"
+	Group string `msgpack:"g"`
+	User  string `msgpack:"user,omitempty"` // whom it is about
+	By    string `msgpack:"by,omitempty"`
+	Text  string `msgpack:"t,omitempty"`
+}

@@ -102,11 +102,27 @@ type GroupInfo struct {
 	LastSeq   uint64     `msgpack:"last_seq"`
 	LastTime  int64      `msgpack:"last_ts"`
 	Join      JoinPolicy `msgpack:"join"`
+	// Added for group rules.
+	Avatar        string        `msgpack:"avatar,omitempty"`
+	Description   string        `msgpack:"desc,omitempty"`
+	Category      string        `msgpack:"category,omitempty"`
+	Location      *GeoArgs      `msgpack:"loc,omitempty"`
+	Searchable    bool          `msgpack:"searchable"`
+	MembersInvite bool          `msgpack:"members_invite"`
+	MuteAll       bool          `msgpack:"mute_all"`
+	Admins        []string      `msgpack:"admins,omitempty"`
+	Announcement  *Announcement `msgpack:"announcement,omitempty"`
+	Pins          []uint64      `msgpack:"pins,omitempty"`
+	Dissolved     bool          `msgpack:"dissolved,omitempty"`
+	YourRole      *Role         `msgpack:"your_role,omitempty"`   // absent for non-members
+	MutedUntil    int64         `msgpack:"muted_until,omitempty"` // the caller's own mute
 }
 
-// JoinArgs joins a group.
+// JoinArgs joins an open group, or any group with a valid invite code.
+// With Code set, Group may be empty: the code names its group.
 type JoinArgs struct {
 	Group string `msgpack:"g"`
+	Code  string `msgpack:"code,omitempty"`
 }
 
 // JoinResult is the seq of the join event and the group's name.

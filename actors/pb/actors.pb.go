@@ -164,6 +164,7 @@ type Deliver struct {
 	AddUsers      []string               `protobuf:"bytes,5,rep,name=add_users,json=addUsers,proto3" json:"add_users,omitempty"`          // subscribe these users' local connections first
 	RemoveUsers   []string               `protobuf:"bytes,6,rep,name=remove_users,json=removeUsers,proto3" json:"remove_users,omitempty"` // unsubscribe these users after delivering
 	Closed        bool                   `protobuf:"varint,7,opt,name=closed,proto3" json:"closed,omitempty"`                             // the group is gone: unsubscribe everyone after delivering
+	OnlyUsers     []string               `protobuf:"bytes,8,rep,name=only_users,json=onlyUsers,proto3" json:"only_users,omitempty"`       // if set: write the frame only to these users' connections (a notice)
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -245,6 +246,13 @@ func (x *Deliver) GetClosed() bool {
 		return x.Closed
 	}
 	return false
+}
+
+func (x *Deliver) GetOnlyUsers() []string {
+	if x != nil {
+		return x.OnlyUsers
+	}
+	return nil
 }
 
 // Watch registers or renews a hub's interest in a group's pushes. Watches are
@@ -392,7 +400,7 @@ const file_actors_proto_rawDesc = "" +
 	"\x06Result\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\rR\x04code\x12\x14\n" +
 	"\x05error\x18\x02 \x01(\tR\x05error\x12\x12\n" +
-	"\x04body\x18\x03 \x01(\fR\x04body\"\xc5\x01\n" +
+	"\x04body\x18\x03 \x01(\fR\x04body\"\xe4\x01\n" +
 	"\aDeliver\x12\x14\n" +
 	"\x05group\x18\x01 \x01(\tR\x05group\x12\x1b\n" +
 	"\tfirst_seq\x18\x02 \x01(\x04R\bfirstSeq\x12\x19\n" +
@@ -400,7 +408,9 @@ const file_actors_proto_rawDesc = "" +
 	"\x05frame\x18\x04 \x01(\fR\x05frame\x12\x1b\n" +
 	"\tadd_users\x18\x05 \x03(\tR\baddUsers\x12!\n" +
 	"\fremove_users\x18\x06 \x03(\tR\vremoveUsers\x12\x16\n" +
-	"\x06closed\x18\a \x01(\bR\x06closed\"i\n" +
+	"\x06closed\x18\a \x01(\bR\x06closed\x12\x1d\n" +
+	"\n" +
+	"only_users\x18\b \x03(\tR\tonlyUsers\"i\n" +
 	"\x05Watch\x12\x14\n" +
 	"\x05group\x18\x01 \x01(\tR\x05group\x12\x1f\n" +
 	"\vhub_address\x18\x02 \x01(\tR\n" +

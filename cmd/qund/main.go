@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -39,6 +40,15 @@ func env(name, def string) string {
 	return def
 }
 
+func envInt(name string, def int) int {
+	if v, ok := os.LookupEnv(name); ok {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+	}
+	return def
+}
+
 func run(args []string) error {
 	def := engine.DefaultConfig()
 	fs := flag.NewFlagSet("qund", flag.ContinueOnError)
@@ -48,6 +58,7 @@ func run(args []string) error {
 	gossip := fs.String("gossip", env("QUN_GOSSIP", def.GossipAddr), "memberlist gossip address, port 0 = any free (QUN_GOSSIP)")
 	remote := fs.String("remote", env("QUN_REMOTE", def.RemoteAddr), "actor remote address between nodes, port 0 = any free (QUN_REMOTE)")
 	join := fs.String("join", env("QUN_JOIN", ""), "comma-separated gossip addresses of nodes to join (QUN_JOIN)")
+	minFriends := fs.Int("create-min-friends", envInt("QUN_CREATE_MIN_FRIENDS", 0), "mutual-follow friends needed to create a group; qund has no host social graph, so 0 by default (QUN_CREATE_MIN_FRIENDS)")
 	level := fs.String("log-level", env("QUN_LOG_LEVEL", "warn"), "log level: debug, info, warn, error (QUN_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -61,6 +72,7 @@ func run(args []string) error {
 	cfg := def
 	cfg.Listen, cfg.DataDir, cfg.GossipAddr, cfg.RemoteAddr = *listen, *data, *gossip, *remote
 	cfg.Secret = []byte(*secret)
+	cfg.CreateMinFriends = *minFriends
 	if *join != "" {
 		for _, j := range strings.Split(*join, ",") {
 			if j = strings.TrimSpace(j); j != "" {
