@@ -479,6 +479,7 @@ func (g *GroupMachine) apply(r *record) {
 			}
 			if nw := g.st.Members[sb.Target]; nw != nil {
 				nw.Role = wire.RoleOwner
+				nw.MutedUntil = 0 // nobody outranks the owner to lift it
 			}
 			g.st.Owner = sb.Target
 		case wire.EventDissolved:
@@ -679,6 +680,9 @@ func (g *GroupMachine) Handle(c Command) Effects {
 			return fail(wire.CodeNoSuchGroup, "no such group %q", g.st.ID)
 		}
 		in := g.info()
+		if !g.IsMember(c.User) { // the announcement and pins are for members
+			in.Announcement, in.Pins = nil, nil
+		}
 		if m := g.st.Members[c.User]; m != nil {
 			role := m.Role
 			in.YourRole = &role
@@ -775,7 +779,7 @@ func (g *GroupMachine) join(c Command) Effects {
 	var aux []AuxWrite
 	if a.Code != "" {
 		inv := g.invites[a.Code]
-		if inv == nil || inv.Expires <= c.Now || (inv.MaxUses > 0 && inv.Uses >= inv.MaxUses) {
+		if !g.codeLive(a.Code, inv, c.Now) {
 			return fail(wire.CodeInvalidCode, "invite code is unknown, expired, used up or revoked")
 		}
 		inv.Uses++
@@ -825,13 +829,13 @@ func mustMarshal(v any) []byte {
 }
 
 func (g *GroupMachine) leave(c Command) Effects {
-	if !g.st.Exists {
-		return fail(wire.CodeNoSuchGroup, "no such group %q", g.st.ID)
+	if e, bad := g.memberCheck(c.User); bad {
+		return e
 	}
-	m, isMember := g.st.Members[c.User]
-	if !isMember {
-		return fail(wire.CodeNotMember, "not a member of %q", g.st.ID)
+	if g.st.Dissolved {
+		return fail(wire.CodeDissolved, "group %q was dissolved", g.st.ID)
 	}
+	m := g.st.Members[c.User]
 	if m.Role == wire.RoleOwner {
 		return fail(wire.CodeForbidden, "the owner cannot leave; transfer ownership or dissolve the group")
 	}

@@ -63,6 +63,20 @@ func (g *GroupMachine) outranks(actor, target string) bool {
 	return a != nil && (t == nil || a.Role > t.Role)
 }
 
+// codeLive: the code exists, is within its limits, and its creator may
+// still invite (a code dies with its creator's right to invite).
+func (g *GroupMachine) codeLive(code string, inv *inviteState, now int64) bool {
+	return inv != nil && inv.Expires > now && (inv.MaxUses == 0 || inv.Uses < inv.MaxUses) && g.mayInvite(inv.Creator)
+}
+
+// notSelf refuses an action aimed at its own actor.
+func notSelf(c Command, target string) (Effects, bool) {
+	if target == c.User {
+		return fail(wire.CodeBadRequest, "%s cannot target yourself", c.Op), true
+	}
+	return Effects{}, false
+}
+
 // mayInvite: admins and the owner always; members when the group allows it.
 func (g *GroupMachine) mayInvite(user string) bool {
 	m := g.st.Members[user]
@@ -211,8 +225,16 @@ func (g *GroupMachine) setRole(c Command) Effects {
 	if bad {
 		return e
 	}
-	if e, bad := g.need(c.User, wire.RoleOwner, "appoint or remove admins"); bad {
-		return e
+	selfDemote := a.User == c.User && a.Role == wire.RoleMember && g.IsMember(c.User) && g.st.Members[c.User].Role == wire.RoleAdmin
+	if !selfDemote {
+		if e, bad := g.need(c.User, wire.RoleOwner, "appoint or remove admins"); bad {
+			return e
+		}
+		if e, bad := notSelf(c, a.User); bad {
+			return e
+		}
+	} else if g.st.Dissolved {
+		return fail(wire.CodeDissolved, "group %q was dissolved", g.st.ID)
 	}
 	t := g.st.Members[a.User]
 	switch {
@@ -253,8 +275,8 @@ func (g *GroupMachine) remove(c Command) Effects {
 	if e, bad := g.need(c.User, wire.RoleAdmin, what); bad {
 		return e
 	}
-	if a.User == c.User {
-		return fail(wire.CodeBadRequest, "you cannot %s yourself", c.Op)
+	if e, bad := notSelf(c, a.User); bad {
+		return e
 	}
 	member := g.IsMember(a.User)
 	switch {
@@ -298,6 +320,9 @@ func (g *GroupMachine) mute(c Command) Effects {
 		return e
 	}
 	if e, bad := g.need(c.User, wire.RoleAdmin, "mute members"); bad {
+		return e
+	}
+	if e, bad := notSelf(c, a.User); bad {
 		return e
 	}
 	t := g.st.Members[a.User]
@@ -349,7 +374,10 @@ func (g *GroupMachine) transfer(c Command) Effects {
 	if e, bad := g.need(c.User, wire.RoleOwner, "transfer ownership"); bad {
 		return e
 	}
-	if !g.IsMember(a.User) || a.User == c.User {
+	if e, bad := notSelf(c, a.User); bad {
+		return e
+	}
+	if !g.IsMember(a.User) {
 		return fail(wire.CodeNotMember, "the new owner must be another member")
 	}
 	r := g.newRecord(c.Now, sysMsg(wire.EventOwner, c.User, a.User, ""), nil)
@@ -548,6 +576,9 @@ func (g *GroupMachine) revokeInvite(c Command) Effects {
 	if e, bad := g.memberCheck(c.User); bad {
 		return e
 	}
+	if g.st.Dissolved {
+		return fail(wire.CodeDissolved, "group %q was dissolved", g.st.ID)
+	}
 	inv := g.invites[a.Code]
 	if inv == nil {
 		return fail(wire.CodeNotFound, "no such invite code")
@@ -568,7 +599,7 @@ func (g *GroupMachine) listInvites(c Command) Effects {
 	staff := g.st.Members[c.User].Role >= wire.RoleAdmin
 	res := wire.InvitesResult{Invites: []wire.Invite{}}
 	for code, inv := range g.invites {
-		if inv.Expires <= c.Now || (inv.MaxUses > 0 && inv.Uses >= inv.MaxUses) || (!staff && inv.Creator != c.User) {
+		if !g.codeLive(code, inv, c.Now) || (!staff && inv.Creator != c.User) {
 			continue
 		}
 		res.Invites = append(res.Invites, wire.Invite{Code: code, Creator: inv.Creator, Expires: inv.Expires, MaxUses: inv.MaxUses, Uses: inv.Uses})
@@ -636,6 +667,9 @@ func (g *GroupMachine) announce(c Command) Effects {
 	if e, bad := g.need(c.User, wire.RoleAdmin, "publish announcements"); bad {
 		return e
 	}
+	if m := g.st.Members[c.User]; m.MutedUntil > c.Now {
+		return fail(wire.CodeMuted, "you are muted in %q until %d", g.st.ID, m.MutedUntil)
+	}
 	if a.Text == "" || !validText(a.Text, g.cfg.MaxAnnounce) {
 		return fail(wire.CodeBadRequest, "announcement must be 1..%d bytes of UTF-8", g.cfg.MaxAnnounce)
 	}
@@ -646,6 +680,9 @@ func (g *GroupMachine) announce(c Command) Effects {
 func (g *GroupMachine) ackAnnounce(c Command) Effects {
 	if e, bad := g.memberCheck(c.User); bad {
 		return e
+	}
+	if g.st.Dissolved {
+		return fail(wire.CodeDissolved, "group %q was dissolved", g.st.ID)
 	}
 	ann := g.st.Announcement
 	if ann == nil {

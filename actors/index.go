@@ -51,7 +51,7 @@ func ValidateSearch(a *wire.SearchArgs) error {
 		return wire.Errorf(wire.CodeBadRequest, "query and category are limited to %d bytes", MaxQueryLen)
 	}
 	if !utf8.ValidString(a.Query) || !utf8.ValidString(a.Category) {
-		return wire.Errorf(wire.CodeBadRequest, "query is not valid UTF-8")
+		return wire.Errorf(wire.CodeBadRequest, "query and category must be UTF-8")
 	}
 	a.Query = strings.TrimSpace(a.Query)
 	if a.Query == "" && a.Category == "" {
@@ -216,20 +216,6 @@ func DedupCards(cards []wire.GroupCard) []wire.GroupCard {
 	return out
 }
 
-// HaversineKm is the great-circle distance between two points in km.
-func HaversineKm(lat1, lng1, lat2, lng2 float64) float64 {
-	const rad = math.Pi / 180
-	dLat := (lat2 - lat1) * rad
-	dLng := (lng2 - lng1) * rad
-	s1 := math.Sin(dLat / 2)
-	s2 := math.Sin(dLng / 2)
-	h := s1*s1 + math.Cos(lat1*rad)*math.Cos(lat2*rad)*s2*s2
-	if h > 1 {
-		h = 1
-	}
-	return 2 * EarthRadiusKm * math.Asin(math.Sqrt(h))
-}
-
 // ---- the index ----
 
 type slotID = int32
@@ -238,10 +224,10 @@ type slotID = int32
 type slot struct {
 	e          IndexEntry
 	folded     string // FoldName(e.Name)
-	live       bool
-	searchable bool // e.Searchable && !e.Dissolved
-	located    bool // searchable with a valid location
+	searchable bool   // e.Searchable && !e.Dissolved
+	located    bool   // searchable with a valid location
 	lat, lng   float64
+	cosLat     float64
 	fine       uint64 // grid cells, when located
 	coarse     uint64
 }
@@ -264,10 +250,20 @@ type Index struct {
 	fine   map[uint64][]slotID // located groups, unsorted
 	coarse map[uint64][]slotID
 
+	// Copies of the fields queries scan, in small arrays indexed like
+	// slots, so that a scan touches little memory.
+	names   []string // slot.folded
+	members []int    // slot.e.Members
+	geo     []geo
+
 	scratch []slotID // query buffers, reused
 	lists   [][]slotID
 	qrunes  []rune
+	topS    topK[searchKey]
+	topN    topK[nearKey]
 }
+
+type geo struct{ lat, lng, cosLat float64 }
 
 // NewIndex returns an empty index.
 func NewIndex() *Index {
@@ -297,7 +293,7 @@ func (x *Index) Put(e IndexEntry) error {
 		id = x.alloc()
 		x.byID[e.Group] = id
 		x.owners[e.Owner] = append(x.owners[e.Owner], id)
-		x.slots[id] = slot{live: true}
+		x.slots[id] = slot{}
 	}
 	s := &x.slots[id]
 	old := *s
@@ -307,6 +303,7 @@ func (x *Index) Put(e IndexEntry) error {
 	}
 	s.searchable = e.Searchable
 	s.lat, s.lng = e.Lat, normLng(e.Lng)
+	s.cosLat = math.Cos(e.Lat * math.Pi / 180)
 	s.located = s.searchable && e.HasLoc && validPoint(e.Lat, e.Lng)
 	if s.located {
 		s.fine, s.coarse = cellOf(s.lat, s.lng, fineCellDeg), cellOf(s.lat, s.lng, coarseCellDeg)
@@ -339,6 +336,7 @@ func (x *Index) Put(e IndexEntry) error {
 	if s.located && (!ok || !old.located || old.fine != s.fine || old.coarse != s.coarse) {
 		x.grid(id, s.fine, s.coarse)
 	}
+	x.names[id], x.members[id], x.geo[id] = s.folded, e.Members, geo{s.lat, s.lng, s.cosLat}
 	return nil
 }
 
@@ -362,6 +360,7 @@ func (x *Index) Remove(group string) {
 	}
 	delete(x.byID, group)
 	*s = slot{}
+	x.names[id], x.members[id], x.geo[id] = "", 0, geo{}
 	x.free = append(x.free, id)
 }
 
@@ -372,6 +371,9 @@ func (x *Index) alloc() slotID {
 		return id
 	}
 	x.slots = append(x.slots, slot{})
+	x.names = append(x.names, "")
+	x.members = append(x.members, 0)
+	x.geo = append(x.geo, geo{})
 	return slotID(len(x.slots) - 1)
 }
 
@@ -482,21 +484,29 @@ func intersect(dst, l []slotID) []slotID {
 	return out
 }
 
+// lessor orders the keys of a topK.
+type lessor[K any] interface{ before(b *K) bool }
+
 // topK keeps the best limit candidates in order.
-type topK[K any] struct {
+type topK[K lessor[K]] struct {
 	keys  []K
 	ids   []slotID
 	limit int
-	less  func(a, b *K) bool
 }
+
+func (t *topK[K]) reset(limit int) {
+	t.keys, t.ids, t.limit = t.keys[:0], t.ids[:0], limit
+}
+
+func (t *topK[K]) full() bool { return len(t.keys) == t.limit }
 
 func (t *topK[K]) add(k K, id slotID) {
 	n := len(t.keys)
-	if n == t.limit && !t.less(&k, &t.keys[n-1]) {
+	if n == t.limit && !k.before(&t.keys[n-1]) {
 		return
 	}
 	i := n
-	for i > 0 && t.less(&k, &t.keys[i-1]) {
+	for i > 0 && k.before(&t.keys[i-1]) {
 		i--
 	}
 	if n < t.limit {
@@ -507,6 +517,8 @@ func (t *topK[K]) add(k K, id slotID) {
 	copy(t.ids[i+1:], t.ids[i:len(t.ids)-1])
 	t.keys[i], t.ids[i] = k, id
 }
+
+func (a searchKey) before(b *searchKey) bool { return a.less(b) }
 
 // Search finds searchable groups whose name contains the query (case
 // insensitive, see FoldName) and/or whose category is category. Arguments
@@ -535,23 +547,35 @@ func (x *Index) Search(a wire.SearchArgs) ([]wire.GroupCard, error) {
 		x.lists = append(x.lists, l)
 	}
 	slices.SortFunc(x.lists, func(a, b []slotID) int { return len(a) - len(b) })
-	cand := append(x.scratch[:0], x.lists[0]...)
-	for _, l := range x.lists[1:] {
-		if cand = intersect(cand, l); len(cand) == 0 {
-			break
+	cand := x.lists[0]
+	if len(x.lists) > 1 {
+		cand = append(x.scratch[:0], cand...)
+		for _, l := range x.lists[1:] {
+			if cand = intersect(cand, l); len(cand) == 0 {
+				break
+			}
 		}
+		x.scratch = cand
 	}
-	x.scratch = cand
 	// One distinct rune matched by posting alone means the name contains q
 	// only when q is that rune (repeats of it need the check).
 	check := q != "" && utf8.RuneCountInString(q) > 1
-	top := topK[searchKey]{limit: a.Limit, less: (*searchKey).less}
+	top := &x.topS
+	top.reset(a.Limit)
 	for _, id := range cand {
-		s := &x.slots[id]
-		if check && !strings.Contains(s.folded, q) {
+		name, members := x.names[id], x.members[id]
+		if top.full() {
+			// Cheap rejection before the substring check: a match that is
+			// not a prefix ranks below the worst kept result.
+			w := &top.keys[len(top.keys)-1]
+			if (w.tier < 2 || members < w.members) && (q == "" || !strings.HasPrefix(name, q)) {
+				continue
+			}
+		}
+		if check && !strings.Contains(name, q) {
 			continue
 		}
-		top.add(searchKey{searchTier(s.folded, q), s.e.Members, s.e.Group}, id)
+		top.add(searchKey{searchTier(name, q), members, x.slots[id].e.Group}, id)
 	}
 	out := make([]wire.GroupCard, len(top.ids))
 	for i, id := range top.ids {
@@ -562,38 +586,58 @@ func (x *Index) Search(a wire.SearchArgs) ([]wire.GroupCard, error) {
 
 type nearKey struct {
 	dist  float64
+	h     float64 // haversine of dist, to reject candidates before computing dist
 	group string
 }
 
-func (a *nearKey) less(b *nearKey) bool {
+func (a nearKey) before(b *nearKey) bool {
 	if a.dist != b.dist {
 		return a.dist < b.dist
 	}
 	return a.group < b.group
 }
 
+// havH is the haversine of the central angle between two points, given
+// their latitudes in degrees with their cosines, and their longitudes.
+func havH(lat1, cos1, lat2, cos2, dLngDeg float64) float64 {
+	const rad = math.Pi / 180
+	s1 := math.Sin((lat2 - lat1) * rad / 2)
+	s2 := math.Sin(dLngDeg * rad / 2)
+	h := s1*s1 + cos1*cos2*s2*s2
+	return min(h, 1)
+}
+
+func havKm(h float64) float64 { return 2 * EarthRadiusKm * math.Asin(math.Sqrt(h)) }
+
+// HaversineKm is the great-circle distance between two points in km.
+func HaversineKm(lat1, lng1, lat2, lng2 float64) float64 {
+	const rad = math.Pi / 180
+	return havKm(havH(lat1, math.Cos(lat1*rad), lat2, math.Cos(lat2*rad), lng2-lng1))
+}
+
 // Nearby finds searchable groups within a.RadiusKm of a point, nearest
 // first, with DistanceKm filled in.
+//
+// It visits grid cells in rings around the query's cell, nearest ring
+// first, and stops once the result is full and no point of the remaining
+// rings can be nearer than its farthest member.
 func (x *Index) Nearby(a wire.NearbyArgs) ([]wire.GroupCard, error) {
 	if err := ValidateNearby(&a); err != nil {
 		return nil, err
 	}
+	const rad = math.Pi / 180
 	lat, lng := a.Lat, normLng(a.Lng)
+	cosLat := math.Cos(lat * rad)
 	dLat := a.RadiusKm / kmPerDegree
-	latMin, latMax := lat-dLat, lat+dLat
-	allLng := latMin <= -90 || latMax >= 90 // the circle holds a pole
-	latMin, latMax = max(latMin, -90), min(latMax, 90)
+	latMin, latMax := max(lat-dLat, -90), min(lat+dLat, 90)
+	allLng := lat-dLat <= -90 || lat+dLat >= 90 // the circle holds a pole
 	dLng := 0.0
 	if !allLng {
 		// Longitudinal half-width of a spherical cap.
-		s := math.Sin(a.RadiusKm/EarthRadiusKm) / math.Cos(lat*math.Pi/180)
-		if s >= 1 {
+		if s := math.Sin(a.RadiusKm/EarthRadiusKm) / cosLat; s >= 1 {
 			allLng = true
 		} else {
-			dLng = math.Asin(s)*180/math.Pi + 1e-9
-			if dLng >= 180 {
-				allLng = true
-			}
+			dLng = math.Asin(s)/rad + 1e-9
 		}
 	}
 	cell, cells := fineCellDeg, x.fine
@@ -602,35 +646,62 @@ func (x *Index) Nearby(a wire.NearbyArgs) ([]wire.GroupCard, error) {
 		cell, cells = coarseCellDeg, x.coarse
 		rows, cols = cellSpan(latMin, latMax, lng, dLng, allLng, coarseCellDeg)
 	}
-	r0 := rowOf(latMin, cell)
 	nCols := int(math.Round(360 / cell))
-	c0 := 0
-	if !allLng {
-		c0 = int(math.Floor((lng - dLng + 180) / cell))
+	rMin, rMax := rowOf(latMin, cell), rowOf(latMax, cell)
+	qr := rowOf(lat, cell)
+	// Columns unwrapped around the query's: cMin..cMax, each once.
+	qc := int(math.Floor((lng + 180) / cell))
+	cMin, cMax := qc-(nCols-1)/2, qc+nCols/2
+	if !allLng && cols < nCols {
+		cMin, cMax = int(math.Floor((lng-dLng+180)/cell)), int(math.Floor((lng+dLng+180)/cell))
 	}
-	top := topK[nearKey]{limit: a.Limit, less: (*nearKey).less}
-	for r := r0; r < r0+rows; r++ {
-		for c := c0; c < c0+cols; c++ {
-			cc := ((c % nCols) + nCols) % nCols
-			for _, id := range cells[uint64(r)<<32|uint64(cc)] {
-				s := &x.slots[id]
-				if s.lat < latMin-1e-9 || s.lat > latMax+1e-9 {
-					continue
+	maxK := max(qr-rMin, rMax-qr, qc-cMin, cMax-qc)
+	hMax := math.Sin(a.RadiusKm / EarthRadiusKm / 2)
+	hMax *= hMax
+	top := &x.topN
+	top.reset(a.Limit)
+	visit := func(r, c int) {
+		if r < rMin || r > rMax || c < cMin || c > cMax {
+			return
+		}
+		cc := ((c % nCols) + nCols) % nCols
+		for _, id := range cells[uint64(r)<<32|uint64(cc)] {
+			s := &x.geo[id]
+			if s.lat < latMin-1e-9 || s.lat > latMax+1e-9 {
+				continue
+			}
+			d := s.lng - lng
+			if !allLng && math.Abs(d) > dLng && 360-math.Abs(d) > dLng {
+				continue
+			}
+			if top.full() && math.Abs(s.lat-lat)*kmPerDegree > top.keys[len(top.keys)-1].dist {
+				continue // farther north or south than the farthest kept
+			}
+			h := havH(lat, cosLat, s.lat, s.cosLat, d)
+			if h > hMax || top.full() && h > top.keys[len(top.keys)-1].h*(1+1e-9) {
+				continue
+			}
+			k := nearKey{havKm(h), h, x.slots[id].e.Group}
+			if k.dist > a.RadiusKm {
+				continue
+			}
+			top.add(k, id)
+		}
+	}
+	for k := 0; k <= maxK; k++ {
+		if k > 0 && top.full() && ringBound(lat, lng, cosLat, qr, qc, k, cell, nCols) > top.keys[len(top.keys)-1].dist {
+			break
+		}
+		for r := max(qr-k, rMin); r <= min(qr+k, rMax); r++ {
+			if r == qr-k || r == qr+k {
+				for c := max(qc-k, cMin); c <= min(qc+k, cMax); c++ {
+					visit(r, c)
 				}
-				if !allLng {
-					d := math.Abs(s.lng - lng)
-					if d > 180 {
-						d = 360 - d
-					}
-					if d > dLng {
-						continue
-					}
-				}
-				dist := HaversineKm(lat, lng, s.lat, s.lng)
-				if dist > a.RadiusKm {
-					continue
-				}
-				top.add(nearKey{dist, s.e.Group}, id)
+				continue
+			}
+			visit(r, qc-k)
+			if k > 0 {
+				visit(r, qc+k)
 			}
 		}
 	}
@@ -640,6 +711,31 @@ func (x *Index) Nearby(a wire.NearbyArgs) ([]wire.GroupCard, error) {
 		out[i].DistanceKm = top.keys[i].dist
 	}
 	return out, nil
+}
+
+// ringBound is a lower bound, in km, of the distance from the query point
+// to any point in a cell of ring k or beyond (cells whose row or column is
+// at least k away from the query's cell qr, qc). Such a point lies outside
+// the band of rows qr-k+1..qr+k-1, at least the latitude difference to the
+// band's edge away, or outside the band of columns qc-k+1..qc+k-1, at least
+// the distance to the meridian at the band's edge away.
+func ringBound(lat, lng, cosLat float64, qr, qc, k int, cell float64, nCols int) float64 {
+	const rad = math.Pi / 180
+	inf := math.Inf(1)
+	latB := inf
+	if lo := float64(qr-k+1)*cell - 90; lo > -90 {
+		latB = (lat - lo) * kmPerDegree
+	}
+	if hi := float64(qr+k)*cell - 90; hi < 90 {
+		latB = min(latB, (hi-lat)*kmPerDegree)
+	}
+	lngB := inf
+	if 2*k-1 < nCols {
+		lo, hi := float64(qc-k+1)*cell-180, float64(qc+k)*cell-180
+		d := min(lng-lo, hi-lng, 90)
+		lngB = EarthRadiusKm * math.Asin(min(cosLat*math.Sin(d*rad), 1))
+	}
+	return max(min(latB, lngB), 0) * (1 - 1e-12)
 }
 
 // cellSpan is the number of grid rows and columns a query box touches.

@@ -276,8 +276,8 @@ func TestIndexMatchesBruteForce(t *testing.T) {
 		t.Fatalf("Len %d, want %d", x.Len(), len(all))
 	}
 	searchHits, nearHits, nearSome := 0, 0, 0
-	for range 300 {
-		a := wire.SearchArgs{Limit: 100}
+	for range 1000 {
+		a := wire.SearchArgs{Limit: []int{1, 3, 20, 100}[rng.IntN(4)]}
 		if rng.IntN(3) > 0 {
 			r := []rune(randName())
 			a.Query = string(r[:min(len(r), 1+rng.IntN(3))])
@@ -293,7 +293,7 @@ func TestIndexMatchesBruteForce(t *testing.T) {
 			}
 		}
 		SortSearch(want, a.Query)
-		want = want[:min(len(want), 100)]
+		want = want[:min(len(want), a.Limit)]
 		got, err := x.Search(a)
 		if err != nil {
 			t.Fatal(err)
@@ -303,9 +303,9 @@ func TestIndexMatchesBruteForce(t *testing.T) {
 			t.Fatalf("search %+v:\n got %v\nwant %v", a, ixGroups(got), ixGroups(want))
 		}
 	}
-	for range 500 {
+	for range 1000 {
 		lat, lng := randPoint()
-		a := wire.NearbyArgs{Lat: min(max(lat, -90), 90), Lng: math.Mod(lng+540, 360) - 180, RadiusKm: []float64{0.5, 5, 30, 100, 500}[rng.IntN(5)], Limit: 100}
+		a := wire.NearbyArgs{Lat: min(max(lat, -90), 90), Lng: math.Mod(lng+540, 360) - 180, RadiusKm: []float64{0.5, 5, 30, 100, 500}[rng.IntN(5)], Limit: []int{1, 3, 20, 100}[rng.IntN(4)]}
 		var want []wire.GroupCard
 		for _, e := range all {
 			if e.Searchable && e.HasLoc {
@@ -317,7 +317,7 @@ func TestIndexMatchesBruteForce(t *testing.T) {
 			}
 		}
 		SortNearby(want)
-		want = want[:min(len(want), 100)]
+		want = want[:min(len(want), a.Limit)]
 		got, err := x.Nearby(a)
 		if err != nil {
 			t.Fatal(err)
@@ -330,8 +330,8 @@ func TestIndexMatchesBruteForce(t *testing.T) {
 			t.Fatalf("nearby %+v:\n got %v\nwant %v", a, ixGroups(got), ixGroups(want))
 		}
 	}
-	t.Logf("search results %d, nearby results %d (%d of 500 queries found some)", searchHits, nearHits, nearSome)
-	if searchHits < 3000 || nearSome < 250 {
+	t.Logf("search results %d, nearby results %d (%d of 1000 queries found some)", searchHits, nearHits, nearSome)
+	if searchHits < 1000 || nearSome < 500 {
 		t.Fatal("the random queries found too little to test anything")
 	}
 	for u := range 30 {

@@ -36,9 +36,14 @@ type Options struct {
 	OnPush func(*wire.Push)
 	// OnGap receives gap markers: messages to fetch with History.
 	OnGap func(*wire.Gap)
-	// OnFrame, if set, receives push and gap frames raw instead of OnPush and
-	// OnGap (for load generators that parse only what they count). body is
-	// only valid during the call.
+	// OnNotice receives notices addressed to this user (a join request to
+	// review, the outcome of the user's own request), on the reader
+	// goroutine. Notices are not stored by the server: one sent while the
+	// connection is down is never seen.
+	OnNotice func(*wire.Notice)
+	// OnFrame, if set, receives push, gap and notice frames raw instead of
+	// OnPush, OnGap and OnNotice (for load generators that parse only what
+	// they count). body is only valid during the call.
 	OnFrame func(t wire.FrameType, body []byte)
 	// OnClose is called once when the connection ends, with the reason
 	// (a *wire.Error when the server said why).
@@ -241,9 +246,19 @@ func (c *Client) dispatch(t wire.FrameType, body []byte) error {
 			return werr
 		}
 		c.complete(ef.ID, result{err: werr})
-	case wire.FramePush, wire.FrameGap:
+	case wire.FramePush, wire.FrameGap, wire.FrameNotice:
 		if c.opts.OnFrame != nil {
 			c.opts.OnFrame(t, body)
+			return nil
+		}
+		if t == wire.FrameNotice {
+			if c.opts.OnNotice != nil {
+				var n wire.Notice
+				if err := wire.Decode(body, &n); err != nil {
+					return err
+				}
+				c.opts.OnNotice(&n)
+			}
 			return nil
 		}
 		if t == wire.FramePush && c.opts.OnPush != nil {
@@ -267,8 +282,11 @@ func (c *Client) dispatch(t wire.FrameType, body []byte) error {
 		}
 		go c.writeFrame(wire.FramePong, &p)
 	case wire.FramePong:
-	default:
+	case wire.FrameHello, wire.FrameWelcome, wire.FrameRequest:
 		return fmt.Errorf("client: unexpected %s frame", t)
+	default:
+		// A frame type added after this client: ignore it, as the protocol
+		// asks.
 	}
 	return nil
 }
@@ -347,7 +365,7 @@ func (c *Client) CreateGroup(ctx context.Context, name string) (string, error) {
 	return r.Group, err
 }
 
-// Join joins an open group.
+// Join joins an open group. See JoinCode for invite codes.
 func (c *Client) Join(ctx context.Context, group string) (wire.JoinResult, error) {
 	var r wire.JoinResult
 	err := c.Call(ctx, wire.OpJoin, &wire.JoinArgs{Group: group}, &r)

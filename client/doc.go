@@ -3,10 +3,12 @@
 //
 // A Client is safe for concurrent use. Requests may be issued from many
 // goroutines and are pipelined on the one connection; replies are matched by
-// request id. Pushes are handed to Options.OnPush (or OnFrame, raw) on the
-// reader goroutine, in the order the server sent them: keep those callbacks
-// short. Tracker helps an application notice gaps in a group's seq and fill
-// them with History.
+// request id. Pushes and notices are handed to Options.OnPush and
+// Options.OnNotice (or OnFrame, raw) on the reader goroutine, in the order
+// the server sent them: keep those callbacks short. Frame types the client
+// does not know are ignored. Tracker helps an application notice gaps in a
+// group's seq and fill them with History. groups.go has a typed method for
+// every operation of group rules.
 //
 // client imports only wire.
 package client

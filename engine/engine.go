@@ -45,6 +45,7 @@ type Engine struct {
 	store persistence.Store
 	node  *qcluster.Node
 	hub   *actors.Hub
+	index *actors.IndexActor
 	deps  *actors.Deps
 	ln    net.Listener
 
@@ -169,6 +170,9 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if e.hub, err = actors.StartHub(e.node.System, e.node.Cluster, e.deps); err != nil {
 		return fmt.Errorf("engine: start hub: %w", err)
 	}
+	if err := e.startIndex(); err != nil {
+		return fmt.Errorf("engine: start index: %w", err)
+	}
 	if e.ln, err = net.Listen("tcp", e.cfg.Listen); err != nil {
 		return fmt.Errorf("engine: listen: %w", err)
 	}
@@ -277,6 +281,7 @@ func (e *Engine) teardown() error {
 	if e.hub != nil {
 		e.hub.Stop()
 	}
+	e.stopIndex()
 	if e.node != nil {
 		errs = append(errs, e.node.Stop(false))
 	}
@@ -463,6 +468,12 @@ func (e *Engine) do(ctx context.Context, user string, op wire.Op, args []byte, o
 		return e.myGroups(user)
 	case wire.OpResync:
 		return e.resync(ctx, user, args, out)
+	case wire.OpSearch:
+		return e.search(args)
+	case wire.OpNearby:
+		return e.nearby(args)
+	case wire.OpProfileGroups:
+		return e.profileCards(user, args)
 	}
 	return nil, wire.Errorf(wire.CodeUnknownOp, "unknown operation %d", uint16(op))
 }

@@ -44,6 +44,10 @@ func frameCases(t testing.TB) []frameCase {
 		}}},
 		{"push 16", wire.FramePush, pushOf(16)},
 		{"gap", wire.FrameGap, &wire.Gap{Group: exGroup, From: 1041, To: 5000}},
+		{"notice", wire.FrameNotice, &wire.Notice{Kind: wire.EventJoinRequest, Group: exGroup, User: "carol", Text: "fan since 2020"}},
+		{"notice minimal", wire.FrameNotice, &wire.Notice{Kind: "rejected", Group: exGroup}},
+		{"reply group_info", wire.FrameReply, &wire.Reply{ID: 10, Body: mustMarshal(t, infoFull())}},
+		{"request update_group", wire.FrameRequest, &wire.Request{ID: 11, Op: wire.OpUpdateGroup, Args: mustMarshal(t, updateArgs())}},
 		{"ping", wire.FramePing, &wire.Ping{N: 1<<64 - 1}},
 		{"pong", wire.FramePong, &wire.Ping{N: 0}},
 	}
@@ -395,17 +399,33 @@ func TestNegativeMaxSize(t *testing.T) {
 }
 
 func TestStrings(t *testing.T) {
-	frames := map[wire.FrameType]string{1: "hello", 2: "welcome", 3: "request", 4: "reply", 5: "error", 6: "push", 7: "gap", 8: "ping", 9: "pong", 10: "frame(10)", 0: "frame(0)"}
+	frames := map[wire.FrameType]string{1: "hello", 2: "welcome", 3: "request", 4: "reply", 5: "error", 6: "push", 7: "gap", 8: "ping", 9: "pong", 10: "notice", 11: "frame(11)", 0: "frame(0)"}
 	for ft, s := range frames {
 		if ft.String() != s {
 			t.Errorf("FrameType(%d) = %q, want %q", uint8(ft), ft.String(), s)
 		}
 	}
 	ops := map[wire.Op]string{1: "create_group", 2: "group_info", 3: "join", 4: "leave", 5: "send", 6: "history",
-		7: "members", 8: "my_groups", 9: "mark_read", 10: "resync", 0: "op_0", 11: "op_11", 1000: "op_1000", 65535: "op_65535"}
+		7: "members", 8: "my_groups", 9: "mark_read", 10: "resync",
+		11: "update_group", 12: "set_role", 13: "kick", 14: "ban", 15: "unban", 16: "mute", 17: "mute_all",
+		18: "transfer_owner", 19: "dissolve", 20: "apply", 21: "review", 22: "list_requests", 23: "create_invite",
+		24: "revoke_invite", 25: "invite", 26: "announce", 27: "ack_announcement", 28: "announcement_state",
+		29: "pin", 30: "pin_group", 31: "search", 32: "nearby", 33: "profile_groups", 34: "show_on_profile",
+		35: "group_stats", 36: "list_invites",
+		0: "op_0", 37: "op_37", 1000: "op_1000", 65535: "op_65535"}
 	for op, s := range ops {
 		if op.String() != s {
 			t.Errorf("Op(%d) = %q, want %q", uint16(op), op.String(), s)
+		}
+	}
+	for name, v := range declaredConsts(t, "Op") {
+		if _, listed := ops[wire.Op(v)]; !listed {
+			t.Errorf("%s (%d) = %q is not in this table", name, v, wire.Op(v))
+		}
+	}
+	for name, v := range declaredConsts(t, "FrameType") {
+		if _, listed := frames[wire.FrameType(v)]; !listed {
+			t.Errorf("%s (%d) is not in this table", name, v)
 		}
 	}
 	roles := map[wire.Role]string{0: "member", 1: "admin", 2: "owner", 9: "member"}

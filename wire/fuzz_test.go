@@ -35,6 +35,43 @@ var argTypes = map[wire.Op]func() any{
 	wire.OpMyGroups:    func() any { return new(wire.Empty) },
 	wire.OpMarkRead:    func() any { return new(wire.MarkReadArgs) },
 	wire.OpResync:      func() any { return new(wire.ResyncArgs) },
+
+	wire.OpUpdateGroup:   func() any { return new(wire.UpdateGroupArgs) },
+	wire.OpSetRole:       func() any { return new(wire.TargetArgs) },
+	wire.OpKick:          func() any { return new(wire.TargetArgs) },
+	wire.OpBan:           func() any { return new(wire.TargetArgs) },
+	wire.OpUnban:         func() any { return new(wire.TargetArgs) },
+	wire.OpMute:          func() any { return new(wire.TargetArgs) },
+	wire.OpMuteAll:       func() any { return new(wire.MuteAllArgs) },
+	wire.OpTransferOwner: func() any { return new(wire.TargetArgs) },
+	wire.OpDissolve:      func() any { return new(wire.GroupArgs) },
+	wire.OpApply:         func() any { return new(wire.ApplyArgs) },
+	wire.OpReview:        func() any { return new(wire.ReviewArgs) },
+	wire.OpListRequests:  func() any { return new(wire.GroupArgs) },
+	wire.OpCreateInvite:  func() any { return new(wire.CreateInviteArgs) },
+	wire.OpRevokeInvite:  func() any { return new(wire.RevokeInviteArgs) },
+	wire.OpInvite:        func() any { return new(wire.InviteArgs) },
+	wire.OpAnnounce:      func() any { return new(wire.AnnounceArgs) },
+	wire.OpAckAnnounce:   func() any { return new(wire.GroupArgs) },
+	wire.OpAnnounceState: func() any { return new(wire.GroupArgs) },
+	wire.OpPin:           func() any { return new(wire.PinArgs) },
+	wire.OpPinGroup:      func() any { return new(wire.PinGroupArgs) },
+	wire.OpSearch:        func() any { return new(wire.SearchArgs) },
+	wire.OpNearby:        func() any { return new(wire.NearbyArgs) },
+	wire.OpProfileGroups: func() any { return new(wire.UserArgs) },
+	wire.OpShowOnProfile: func() any { return new(wire.ShowOnProfileArgs) },
+	wire.OpGroupStats:    func() any { return new(wire.GroupArgs) },
+	wire.OpListInvites:   func() any { return new(wire.GroupArgs) },
+}
+
+// TestArgTypesCoverOps: every op has its argument type in argTypes, so the
+// fuzzers decode every op's arguments.
+func TestArgTypesCoverOps(t *testing.T) {
+	for name, v := range declaredConsts(t, "Op") {
+		if _, ok := argTypes[wire.Op(v)]; !ok {
+			t.Errorf("%s (%d) has no entry in argTypes", name, v)
+		}
+	}
 }
 
 // allTypes is every type that travels in a frame body, an op's arguments or
@@ -51,6 +88,10 @@ func allTypes() []func() any {
 		func() any { return new(wire.SendResult) }, func() any { return new(wire.HistoryResult) },
 		func() any { return new(wire.MembersResult) }, func() any { return new(wire.MyGroupsResult) },
 		func() any { return new(wire.ResyncResult) },
+		func() any { return new(wire.Notice) }, func() any { return new(wire.ApplyResult) },
+		func() any { return new(wire.RequestsResult) }, func() any { return new(wire.InviteResult) },
+		func() any { return new(wire.InvitesResult) }, func() any { return new(wire.AnnounceStateResult) },
+		func() any { return new(wire.SearchResult) }, func() any { return new(wire.GroupStats) },
 	}
 	for _, f := range argTypes {
 		out = append(out, f)
@@ -72,6 +113,13 @@ func seedBodies(f *testing.F) [][]byte {
 		&wire.MembersResult{Members: []wire.Member{{User: "a", Role: wire.RoleOwner, Joined: exTime}}, Total: 1, Next: "a"},
 		&wire.MyGroupsResult{Groups: []wire.MyGroup{{Group: exGroup, Name: "n", LastSeq: 9, ReadSeq: 3, Unread: 6, Pinned: true}}},
 		&wire.ResyncResult{Groups: []wire.ResyncGroup{{Group: exGroup, LastSeq: 5, Sent: 2, Gap: true, Code: wire.CodeNotMember}}},
+		updateArgs(), &wire.TargetArgs{Group: exGroup, User: "bob", Duration: 600000},
+		&wire.TargetArgs{Group: exGroup, User: "bob", Role: wire.RoleAdmin}, &wire.JoinArgs{Code: exGroup + "-K3M7Q2ZA"},
+		&wire.InviteArgs{Group: exGroup, Users: []string{"bob", "carol"}}, &wire.SearchArgs{Query: "徒步", Category: "outdoors", Limit: 5},
+		&wire.NearbyArgs{Lat: 31.2304, Lng: 121.4737, RadiusKm: 5}, infoFull(),
+		&wire.GroupStats{Group: exGroup, Members: 3, Female: 2, Active7d: 1, AverageAge: 27.5, MsgsYesterday: 4, MsgsToday: 1},
+		&wire.SearchResult{Groups: []wire.GroupCard{{Group: exGroup, Name: "徒步", Owner: "alice", Members: 3, Join: wire.JoinApproval, DistanceKm: 1.25}}},
+		&wire.AnnounceStateResult{Acked: 1, Unacked: []string{"bob"}, Announcement: &wire.Announcement{Seq: 5, Text: "hi", By: "alice", At: exTime}},
 	} {
 		out = append(out, mustMarshal(f, v))
 	}

@@ -161,3 +161,24 @@ func hostile() []hostileCase {
 	}
 	return cases
 }
+
+// updateArgs changes several fields at once, a false and an empty string
+// among them (present, unlike absent fields).
+func updateArgs() *wire.UpdateGroupArgs {
+	name, avatar, searchable := "徒步 weekend hikes", "", false
+	policy, membersInvite := wire.JoinApproval, true
+	return &wire.UpdateGroupArgs{Group: exGroup,
+		Profile: wire.Profile{Name: &name, Avatar: &avatar, Searchable: &searchable,
+			Location: &wire.GeoArgs{Lat: 31.2304, Lng: 121.4737, City: "上海"}},
+		Join: &policy, MembersInvite: &membersInvite}
+}
+
+// infoFull is a GroupInfo with every field set.
+func infoFull() *wire.GroupInfo {
+	role := wire.RoleMember
+	return &wire.GroupInfo{Group: exGroup, Name: "hikes", Owner: "alice", Created: exTime, Members: 3, MaxMember: 200,
+		LastSeq: 44, LastTime: exTime + 44, Join: wire.JoinInvite, Avatar: "https://example.com/a.png", Description: "d",
+		Category: "outdoors", Location: &wire.GeoArgs{Lat: -33.8688, Lng: 151.2093}, Searchable: true, MembersInvite: true,
+		MuteAll: true, Admins: []string{"bob"}, Announcement: &wire.Announcement{Seq: 40, Text: "rules", By: "alice", At: exTime + 40},
+		Pins: []uint64{3, 9}, Dissolved: true, YourRole: &role, MutedUntil: exTime + 60000}
+}

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -80,8 +81,22 @@ func docExamples(tb testing.TB) []docExample {
 		{"resync-reply", wire.FrameReply, &wire.Reply{ID: 9, Body: mustMarshal(tb, &wire.ResyncResult{
 			Groups: []wire.ResyncGroup{{Group: exGroup, LastSeq: 1500, Sent: 1000, Gap: true}}})}},
 		{"ping", wire.FramePing, &wire.Ping{N: 1}},
+		{"create-invite-request", wire.FrameRequest, &wire.Request{ID: 21, Op: wire.OpCreateInvite,
+			Args: mustMarshal(tb, &wire.CreateInviteArgs{Group: exGroup, TTL: 86400000, MaxUses: 10})}},
+		{"create-invite-reply", wire.FrameReply, &wire.Reply{ID: 21, Body: mustMarshal(tb, &wire.InviteResult{Invite: wire.Invite{
+			Code: exCode, Creator: "alice", Expires: 1767312000000, MaxUses: 10}})}},
+		{"join-code-request", wire.FrameRequest, &wire.Request{ID: 3, Op: wire.OpJoin, Args: mustMarshal(tb, &wire.JoinArgs{Code: exCode})}},
+		{"mute-request", wire.FrameRequest, &wire.Request{ID: 22, Op: wire.OpMute,
+			Args: mustMarshal(tb, &wire.TargetArgs{Group: exGroup, User: "bob", Duration: 600000})}},
+		{"mute-push", wire.FramePush, &wire.Push{Group: exGroup, Msgs: []wire.Message{{Seq: 44, Time: 1767225603000, Sender: "alice",
+			Type: wire.MsgSystem, Body: wire.Body{System: &wire.SystemBody{Event: wire.EventMuted, Actor: "alice", Target: "bob", Until: 1767226203000}}}}}},
+		{"muted-error", wire.FrameError, &wire.ErrorFrame{ID: 5, Code: wire.CodeMuted, Msg: "you are muted until 1767226203000"}},
+		{"notice", wire.FrameNotice, &wire.Notice{Kind: wire.EventJoinRequest, Group: exGroup, User: "carol", Text: "fan since 2020"}},
 	}
 }
+
+// exCode is the invite code of the examples: the group id, "-", 8 characters.
+const exCode = exGroup + "-K3M7Q2ZA"
 
 // ---- annotated hex dumps ----
 
@@ -463,6 +478,26 @@ func docSection(doc, name string) ([]string, bool) {
 	return nil, false
 }
 
+// headingSection returns the lines under the heading line title, up to the
+// next heading.
+func headingSection(doc, title string) []string {
+	lines := strings.Split(doc, "\n")
+	for i, l := range lines {
+		if l != title {
+			continue
+		}
+		var out []string
+		for _, m := range lines[i+1:] {
+			if strings.HasPrefix(m, "#") {
+				break
+			}
+			out = append(out, m)
+		}
+		return out
+	}
+	return nil
+}
+
 // TestProtocolDocCoversWire checks docs/protocol.md against the code: every
 // body type has a table with exactly its keys (optional ones marked), and
 // every frame type, op, error code, message type, role and event is listed
@@ -473,7 +508,7 @@ func TestProtocolDocCoversWire(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc := string(b)
-	rowKey := regexp.MustCompile("^\\| `\"([a-z_]+)\"` \\|")
+	rowKey := regexp.MustCompile("^\\| `\"([a-z0-9_]+)\"` \\|")
 	for _, ws := range wireStructs(t) {
 		if ws.name == "Error" { // sent as ErrorFrame
 			continue
@@ -537,9 +572,35 @@ func TestProtocolDocCoversWire(t *testing.T) {
 			t.Errorf("role %s (%d) has no table row", name, v)
 		}
 	}
-	for _, ev := range []string{wire.EventCreated, wire.EventJoined, wire.EventLeft} {
-		if !regexp.MustCompile("(?m)^\\| `\"" + ev + "\"` \\|").MatchString(doc) {
-			t.Errorf("system event %q has no table row", ev)
+	for name, v := range declaredConsts(t, "JoinPolicy") {
+		short := strings.ToLower(strings.TrimPrefix(name, "Join"))
+		if !row(v, short) {
+			t.Errorf("join policy %s (%d) has no table row", name, v)
+		}
+	}
+	events := eventNames(t)
+	for _, ev := range []string{wire.EventCreated, wire.EventJoined, wire.EventLeft, wire.EventMuted, wire.EventJoinRequest} {
+		if !slices.Contains(events, ev) {
+			t.Fatalf("eventNames missed %q: the parser is broken", ev)
+		}
+	}
+	kinds := noticeKinds(t)
+	if !slices.Contains(kinds, wire.EventJoinRequest) || !slices.Contains(kinds, "approved") {
+		t.Fatalf("noticeKinds = %q: the parser is broken", kinds)
+	}
+	sysEvents := strings.Join(headingSection(doc, "#### System events"), "\n")
+	noticeTable := strings.Join(headingSection(doc, "#### Notice kinds"), "\n")
+	hasRow := func(text, name string) bool {
+		return regexp.MustCompile("(?m)^\\| `\"" + regexp.QuoteMeta(name) + "\"` \\|").MatchString(text)
+	}
+	for _, ev := range events {
+		if !hasRow(sysEvents, ev) && !hasRow(noticeTable, ev) {
+			t.Errorf("system event %q has no row under System events (or Notice kinds)", ev)
+		}
+	}
+	for _, k := range kinds {
+		if !hasRow(noticeTable, k) {
+			t.Errorf("notice kind %q has no row under Notice kinds", k)
 		}
 	}
 	for _, n := range []string{strconv.Itoa(wire.DefaultMaxFrameSize), strconv.Itoa(wire.MaxDepth)} {
@@ -547,4 +608,78 @@ func TestProtocolDocCoversWire(t *testing.T) {
 			t.Errorf("limit %s is not mentioned", n)
 		}
 	}
+}
+
+// eventNames returns the values of the package's string constants named
+// Event*: every system event name (and the join_request notice kind).
+func eventNames(t *testing.T) []string {
+	var out []string
+	for _, f := range parsePackage(t) {
+		ast.Inspect(f, func(n ast.Node) bool {
+			vs, ok := n.(*ast.ValueSpec)
+			if !ok {
+				return true
+			}
+			for i, name := range vs.Names {
+				if !strings.HasPrefix(name.Name, "Event") || i >= len(vs.Values) {
+					continue
+				}
+				if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					v, err := strconv.Unquote(lit.Value)
+					if err != nil {
+						t.Fatal(err)
+					}
+					out = append(out, v)
+				}
+			}
+			return false
+		})
+	}
+	return out
+}
+
+// noticeKinds returns the quoted kinds listed in the comment of the Kind
+// field of Notice, the list of kinds the server sends.
+func noticeKinds(t *testing.T) []string {
+	var out []string
+	quoted := regexp.MustCompile(`"([a-z_]+)"`)
+	for _, f := range parsePackage(t) {
+		ast.Inspect(f, func(n ast.Node) bool {
+			ts, ok := n.(*ast.TypeSpec)
+			if !ok || ts.Name.Name != "Notice" {
+				return true
+			}
+			for _, fld := range ts.Type.(*ast.StructType).Fields.List {
+				if len(fld.Names) == 1 && fld.Names[0].Name == "Kind" && fld.Comment != nil {
+					for _, m := range quoted.FindAllStringSubmatch(fld.Comment.Text(), -1) {
+						out = append(out, m[1])
+					}
+				}
+			}
+			return false
+		})
+	}
+	return out
+}
+
+// parsePackage parses the package's non-test sources with comments.
+func parsePackage(t *testing.T) []*ast.File {
+	t.Helper()
+	names, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	var out []*ast.File
+	for _, fn := range names {
+		if strings.HasSuffix(fn, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, fn, nil, parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, f)
+	}
+	return out
 }
