@@ -274,6 +274,7 @@ type GroupMachine struct {
 	invites map[string]*inviteState
 	pending map[string]*wire.JoinRequest
 	acks    map[string]uint64 // user → seq of the announcement acknowledged
+	auxOut  []AuxWrite        // produced by apply, collected by TakeAux
 }
 
 // NewGroupMachine returns the machine of a group that does not exist yet.
@@ -564,7 +565,18 @@ func (g *GroupMachine) removeMember(u string) {
 		}
 	}
 	delete(g.st.Members, u)
-	delete(g.acks, u)
+	if _, ok := g.acks[u]; ok {
+		delete(g.acks, u)
+		g.auxOut = append(g.auxOut, AuxWrite{Key: auxAck + u})
+	}
+}
+
+// TakeAux returns aux writes that apply produced (deletes of a departed
+// member's acknowledgement); the grain adds them to the next batch.
+func (g *GroupMachine) TakeAux() []AuxWrite {
+	out := g.auxOut
+	g.auxOut = nil
+	return out
 }
 
 // statsDays is how many days of activity counters a group keeps.

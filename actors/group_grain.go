@@ -124,6 +124,7 @@ func (g *groupGrain) load() {
 		})
 	}
 	g.m.TakeReindex()
+	g.m.TakeAux() // replay may re-delete acks that are already gone
 	if err != nil {
 		g.broken = err
 		g.deps.Logger.Error("group recovery failed", slog.String("group", g.id), slog.Any("err", err))
@@ -156,6 +157,7 @@ func (g *groupGrain) call(ctx actor.Context, c *pb.Call) {
 		g.pushes = append(g.pushes, p)
 	}
 	g.aux = append(g.aux, eff.Aux...)
+	g.aux = append(g.aux, g.m.TakeAux()...)
 	g.drop = g.drop || eff.DropHistory
 	if eff.Notice != nil && len(eff.NoticeTo) > 0 {
 		g.notices = append(g.notices, pendingNotice{batch: g.batch, to: eff.NoticeTo, n: eff.Notice})
@@ -245,6 +247,11 @@ func (g *groupGrain) onPersisted(ctx actor.Context, p *persisted) {
 	}
 	g.m.MarkDurable(p.upTo)
 	g.durableB = p.batch
+	if p.index != nil {
+		// Before the replies: a client that searches right after its
+		// update finds it in this node's index.
+		ctx.Send(actor.NewPID(g.system.Address(), IndexName), &pb.Call{Op: uint32(OpIndexPut), Args: mustMarshal(p.index)})
+	}
 	d := g.m.Durable()
 	kept := g.replies[:0]
 	for _, r := range g.replies {
@@ -269,9 +276,6 @@ func (g *groupGrain) onPersisted(ctx actor.Context, p *persisted) {
 		k++
 	}
 	g.notices = append(g.notices[:0], g.notices[k:]...)
-	if p.index != nil {
-		ctx.Send(actor.NewPID(g.system.Address(), IndexName), &pb.Call{Op: uint32(OpIndexPut), Args: mustMarshal(p.index)})
-	}
 }
 
 // notify sends a notice to the named users through every watching hub.

@@ -291,6 +291,7 @@ func (g *GroupMachine) remove(c Command) Effects {
 	e = okAfter(wire.SeqResult{Seq: r.Msg.Seq}, r)
 	if member {
 		e.RemoveUsers = []string{a.User}
+		e.Notice, e.NoticeTo = &wire.Notice{Kind: "removed", Group: g.st.ID, User: a.User, By: c.User, Text: event}, []string{a.User}
 	}
 	if _, p := g.pending[a.User]; p && c.Op == wire.OpBan {
 		delete(g.pending, a.User)
@@ -429,7 +430,9 @@ func (g *GroupMachine) apply2(c Command) Effects {
 	}
 	aux := g.expireRequests(c.Now)
 	if len(g.pending) >= g.cfg.MaxRequests {
-		return fail(wire.CodeLimitReached, "too many pending requests; try later")
+		e := fail(wire.CodeLimitReached, "too many pending requests; try later")
+		e.Aux, e.ReplyBatch = aux, len(aux) > 0
+		return e
 	}
 	req := &wire.JoinRequest{User: c.User, Note: a.Note, At: c.Now, Expires: c.Now + g.cfg.RequestTTL}
 	g.pending[c.User] = req
@@ -559,7 +562,9 @@ func (g *GroupMachine) createInvite(c Command) Effects {
 		}
 	}
 	if len(g.invites) >= g.cfg.MaxInvites {
-		return fail(wire.CodeLimitReached, "a group has at most %d live invite codes", g.cfg.MaxInvites)
+		e := fail(wire.CodeLimitReached, "a group has at most %d live invite codes", g.cfg.MaxInvites)
+		e.Aux, e.ReplyBatch = aux, len(aux) > 0
+		return e
 	}
 	inv := &inviteState{Creator: c.User, Expires: c.Now + ttl, MaxUses: a.MaxUses}
 	g.invites[h.Code] = inv

@@ -287,8 +287,11 @@ func (a *hubActor) unsub(c Conn, g string) {
 	}
 	delete(set, c)
 	if len(set) == 0 {
+		// No stop is sent: an asynchronous stop could overtake a newer
+		// watch from a connection that arrives meanwhile, and leave the
+		// group unwatched. The group forgets this hub when the lease runs
+		// out; until then a delivery here finds no subscriber and is dropped.
 		delete(a.groups, g)
-		a.h.requestWatch(g, true)
 	}
 }
 

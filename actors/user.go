@@ -128,7 +128,11 @@ func (u *UserMachine) Handle(c Command) UserEffects {
 		if owned >= a.Limit {
 			return fail(wire.CodeLimitReached, "you own %d groups; your limit is %d", owned, a.Limit)
 		}
-		u.st.Groups[a.Group] = &UserGroup{Group: a.Group, Name: a.Name, Joined: a.Joined, Owner: true}
+		if g, ok := u.st.Groups[a.Group]; ok { // a member becoming owner
+			g.Owner = true
+		} else {
+			u.st.Groups[a.Group] = &UserGroup{Group: a.Group, Name: a.Name, Joined: a.Joined, Owner: true, ReadSeq: 1}
+		}
 		return okv(wire.Empty{}, true)
 	case OpUserSetOwner:
 		var a UserGroupArgs

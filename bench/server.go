@@ -36,13 +36,18 @@ const MaxMembers = 1 << 20
 
 // serverConfig is the engine configuration qunbench uses for a server it
 // starts, in-process or as a child: the defaults (durable Pebble store)
-// except a loopback listener on a free port and the member limit.
+// except a loopback listener on a free port, the member limit, and no
+// friend or tier limits on creating groups.
 func serverConfig(dir string, secret []byte) engine.Config {
 	cfg := engine.DefaultConfig()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.DataDir = dir
 	cfg.Secret = secret
 	cfg.Group.MaxMembers = MaxMembers
+	// No host social graph or account tiers in a benchmark: anyone may
+	// create as many groups, of any size, as the scenario needs.
+	cfg.CreateMinFriends = 0
+	cfg.DefaultTier = engine.Tier{MaxOwnedGroups: MaxMembers, MaxMembers: MaxMembers}
 	return cfg
 }
 

@@ -500,3 +500,33 @@ func TestBadTokensAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestReconnectKeepsPushes: a connection that closes just before the same
+// user reconnects must not leave the group unwatched (an unwatch racing a
+// new watch once dropped pushes until the lease renewal).
+func TestReconnectKeepsPushes(t *testing.T) {
+	e := startEngine(t, testConfig(""))
+	ctx := ctxT(t)
+	o := dial(t, e, "owner", nil)
+	g, _ := o.CreateGroup(ctx, "flappy")
+	b := dial(t, e, "bob", nil)
+	if _, err := b.Join(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		o.Close()
+		// Let the server see the close first, so the group's last local
+		// subscriber goes away before the new one arrives.
+		waitFor(t, 5*time.Second, "close seen", func() bool { return e.Stats().Conns == 1 })
+		box := newInbox()
+		o = dial(t, e, "owner", box)
+		r, err := b.SendText(ctx, g, fmt.Sprint(i), "ping")
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 3*time.Second, "push after reconnect", func() bool {
+			ms := box.get(g)
+			return len(ms) > 0 && ms[len(ms)-1].Seq == r.Seq
+		})
+	}
+}

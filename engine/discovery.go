@@ -2,6 +2,7 @@ package engine
 
 import (
 	"slices"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -67,7 +68,7 @@ func (e *Engine) askIndexes(op wire.Op, args any) ([][]wire.GroupCard, error) {
 	pids := e.indexPIDs()
 	futures := make([]actor.Future, len(pids))
 	for i, pid := range pids {
-		futures[i] = e.node.System.Root.RequestFuture(pid, &pb.Call{Op: uint32(op), Args: b}, e.cfg.RequestTimeout)
+		futures[i] = e.node.System.Root.RequestFuture(pid, &pb.Call{Op: uint32(op), Args: b}, discoveryTimeout(e.cfg.RequestTimeout))
 	}
 	out := make([][]wire.GroupCard, 0, len(pids))
 	var first error
@@ -234,4 +235,13 @@ func (e *Engine) profileCards(caller string, args []byte) ([]byte, error) {
 	}
 	cards = actors.DedupCards(append(cards, owned...))
 	return wire.Marshal(&wire.SearchResult{Groups: cards})
+}
+
+// discoveryTimeout bounds how long a query waits for one node's index: a
+// dead node that gossip has not noticed yet must not stall every search.
+func discoveryTimeout(request time.Duration) time.Duration {
+	if request > time.Second {
+		return time.Second
+	}
+	return request
 }

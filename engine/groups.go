@@ -224,9 +224,15 @@ func (e *Engine) invite(ctx context.Context, user string, args []byte) ([]byte, 
 	if err != nil {
 		return nil, err
 	}
+	var r wire.SeqResult
+	if err := decodeInto(body, &r); err != nil {
+		return nil, err
+	}
+	// The invited events are consecutive, ending at r.Seq.
 	name := e.groupName(user, a.Group)
-	for _, u := range a.Users {
-		if err := e.joined(u, a.Group, name, 0); err != nil {
+	first := r.Seq - uint64(len(a.Users)-1)
+	for i, u := range a.Users {
+		if err := e.joined(u, a.Group, name, first+uint64(i)); err != nil {
 			return nil, err
 		}
 	}
@@ -272,12 +278,32 @@ func (e *Engine) transfer(user string, args []byte) ([]byte, error) {
 	if err := validGroupID(a.Group); err != nil {
 		return nil, err
 	}
+	if err := ValidUserID(a.User); err != nil {
+		return nil, wire.Errorf(wire.CodeBadRequest, "invalid user")
+	}
+	// The new owner must have room under their own tier.
+	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.RequestTimeout)
+	tier, err := e.hooks.Tiers.Tier(ctx, a.User)
+	cancel()
+	if err != nil {
+		return nil, hookErr("tiers", err)
+	}
+	if a.User != user {
+		if err := e.userCall(a.User, actors.OpUserReserve, actors.UserGroupArgs{Group: a.Group, Limit: tier.MaxOwnedGroups}); err != nil {
+			if wire.CodeOf(err) == wire.CodeLimitReached {
+				return nil, wire.Errorf(wire.CodeLimitReached, "%s already owns as many groups as their tier allows", a.User)
+			}
+			return nil, err
+		}
+	}
 	body, err := e.groupCall(user, wire.OpTransferOwner, a.Group, args, nil)
 	if err != nil {
+		if a.User != user {
+			_ = e.userCall(a.User, actors.OpUserSetOwner, actors.UserGroupArgs{Group: a.Group, Owner: false})
+		}
 		return nil, err
 	}
 	_ = e.userCall(user, actors.OpUserSetOwner, actors.UserGroupArgs{Group: a.Group, Owner: false})
-	_ = e.userCall(a.User, actors.OpUserSetOwner, actors.UserGroupArgs{Group: a.Group, Owner: true})
 	return body, nil
 }
 

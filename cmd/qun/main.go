@@ -233,7 +233,7 @@ func run(args []string, stdin io.Reader, stdout io.Writer) (int, error) {
 	g := &globals{server: env("QUN_SERVER", "127.0.0.1:7400"), token: os.Getenv("QUN_TOKEN")}
 	top := newFlags("qun", g)
 	if err := top.Parse(args); err != nil {
-		return 2, fmt.Errorf("%v\n%s", err, usage)
+		return 2, fmt.Errorf("%v (qun help lists the commands and flags)", err)
 	}
 	rest := top.Args()
 	if len(rest) == 0 {
@@ -275,7 +275,7 @@ func run(args []string, stdin io.Reader, stdout io.Writer) (int, error) {
 		return 2, fmt.Errorf("unknown command %q (qun help lists them)", cmd)
 	}
 	if len(pos) < spec.min || (spec.max >= 0 && len(pos) > spec.max) {
-		return 2, fmt.Errorf("usage: qun %s %s", cmd, spec.args)
+		return 2, fmt.Errorf("usage: qun %s", strings.TrimSpace(cmd+" "+spec.args))
 	}
 	if g.token == "" {
 		return 2, errors.New("no token: pass --token or set QUN_TOKEN (qun token USER prints one)")

@@ -14,6 +14,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/qunchat/qun/client"
 	"github.com/qunchat/qun/engine"
 )
 
@@ -393,9 +394,18 @@ func TestCLI(t *testing.T) {
 
 	t.Run("chat prints notices", func(t *testing.T) {
 		n.t = t
+		// alice is also online elsewhere for the whole test. (Without this,
+		// the node's interest in the group can drop when the connection of
+		// the "update" below closes just before the chat connects: the hub
+		// sends its asynchronous unwatch after the chat's watch, and nothing
+		// is pushed to the chat until the lease renewal, up to 10 s later.)
+		phone, err := client.Dial(context.Background(), n.e.Addr().String(), client.Options{Token: n.token("alice")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer phone.Close()
 		g := n.create("alice", "waiting room")
 		n.ok("alice", "update", g, "--policy", "approval")
-		time.Sleep(300 * time.Millisecond)
 		stdin, typed := io.Pipe()
 		out := &syncBuffer{}
 		done := make(chan int, 1)
