@@ -266,6 +266,8 @@ type GroupMachine struct {
 	cfg       GroupConfig
 	st        groupState
 	dedup     map[dedupKey]dedupEntry
+	dedupQ    []dedupEntry // the same entries in seq (so time) order, for O(1) expiry
+	dedupHead int          // dedupQ[:dedupHead] are consumed
 	durable   uint64 // highest seq known durable
 	sinceSnap int    // events applied since the last snapshot
 	reindex   bool   // discovery entry changed since TakeReindex
@@ -376,11 +378,12 @@ func (g *GroupMachine) SnapshotDue() bool { return g.sinceSnap >= g.cfg.Snapshot
 
 // Snapshot encodes the state (as of LastSeq) and resets the snapshot counter.
 func (g *GroupMachine) Snapshot() ([]byte, uint64, error) {
-	g.st.Dedup = g.st.Dedup[:0]
-	for _, e := range g.dedup {
-		g.st.Dedup = append(g.st.Dedup, e)
+	g.st.Dedup = make([]dedupEntry, 0, len(g.dedup))
+	for _, e := range g.dedupQ[g.dedupHead:] { // already in seq order
+		if cur, ok := g.dedup[dedupKey{e.User, e.CMID}]; ok && cur.Seq == e.Seq {
+			g.st.Dedup = append(g.st.Dedup, e)
+		}
 	}
-	sort.Slice(g.st.Dedup, func(i, j int) bool { return g.st.Dedup[i].Seq < g.st.Dedup[j].Seq })
 	b, err := wire.Marshal(&g.st)
 	g.st.Dedup = nil
 	if err != nil {
@@ -397,8 +400,10 @@ func (g *GroupMachine) Restore(b []byte) error {
 		return fmt.Errorf("actors: snapshot: %w", err)
 	}
 	g.dedup = make(map[dedupKey]dedupEntry, len(st.Dedup))
-	for _, e := range st.Dedup {
+	g.dedupQ, g.dedupHead = g.dedupQ[:0], 0
+	for _, e := range st.Dedup { // snapshots hold them in seq order
 		g.dedup[dedupKey{e.User, e.CMID}] = e
+		g.dedupQ = append(g.dedupQ, e)
 	}
 	st.Dedup = nil
 	g.st = st
@@ -438,6 +443,7 @@ func (g *GroupMachine) apply(r *record) {
 		if m.CMID != "" {
 			e := dedupEntry{User: m.Sender, CMID: m.CMID, Seq: m.Seq, Time: m.Time}
 			g.dedup[dedupKey{e.User, e.CMID}] = e
+			g.dedupQ = append(g.dedupQ, e)
 		}
 		g.posted(m.Sender, m.Time/day)
 	case wire.MsgSystem:
@@ -611,26 +617,27 @@ func (g *GroupMachine) posted(user string, d int64) {
 	g.st.ActiveDays[d]++
 }
 
-// expireDedup forgets pairs older than the window, and the oldest past DedupMax.
+// expireDedup forgets pairs older than the window, and the oldest past
+// DedupMax. Entries leave in seq order from the front of dedupQ, so each send
+// costs O(1) amortized, whatever the window holds.
 func (g *GroupMachine) expireDedup(now int64) {
-	if len(g.dedup) <= g.cfg.DedupMax && len(g.dedup) < 64 {
-		return
-	}
 	cut := now - g.cfg.DedupWindow
-	for k, e := range g.dedup {
-		if e.Time < cut {
+	for g.dedupHead < len(g.dedupQ) {
+		e := g.dedupQ[g.dedupHead]
+		if e.Time >= cut && len(g.dedup) <= g.cfg.DedupMax {
+			break
+		}
+		k := dedupKey{e.User, e.CMID}
+		if cur, ok := g.dedup[k]; ok && cur.Seq == e.Seq {
 			delete(g.dedup, k)
 		}
+		g.dedupQ[g.dedupHead] = dedupEntry{}
+		g.dedupHead++
 	}
-	if len(g.dedup) > g.cfg.DedupMax {
-		es := make([]dedupEntry, 0, len(g.dedup))
-		for _, e := range g.dedup {
-			es = append(es, e)
-		}
-		sort.Slice(es, func(i, j int) bool { return es[i].Seq < es[j].Seq })
-		for _, e := range es[:len(es)-g.cfg.DedupMax] {
-			delete(g.dedup, dedupKey{e.User, e.CMID})
-		}
+	// Compact once the consumed prefix is the larger half.
+	if g.dedupHead > 1024 && g.dedupHead*2 > len(g.dedupQ) {
+		g.dedupQ = append(g.dedupQ[:0], g.dedupQ[g.dedupHead:]...)
+		g.dedupHead = 0
 	}
 }
 

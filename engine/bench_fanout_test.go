@@ -40,6 +40,8 @@ func benchFanout(b *testing.B, durable bool, members, burst int) {
 		cfg.DataDir = b.TempDir()
 	}
 	cfg.Group.MaxMembers = members + 1
+	cfg.CreateMinFriends = 0
+	cfg.DefaultTier = engine.Tier{MaxOwnedGroups: 4, MaxMembers: members + 1}
 	e, err := engine.New(cfg)
 	if err != nil {
 		b.Fatal(err)

@@ -203,8 +203,8 @@ func (c *conn) writeLoop() {
 				return
 			}
 		}
-		if cap(buf) > 1<<20 {
-			buf = nil // don't pin a burst's buffer
+		if cap(buf) > 64<<10 {
+			buf = nil // don't pin a burst's buffer on an idle connection
 		}
 		if closing {
 			c.cancel()
@@ -243,7 +243,9 @@ func (c *conn) readLoop() {
 		default:
 		}
 	}()
-	r := bufio.NewReaderSize(c.nc, 16<<10)
+	// A small read buffer keeps idle connections cheap; frames larger than
+	// it are read straight into the frame buffer.
+	r := bufio.NewReaderSize(c.nc, 4<<10)
 	if !c.handshake(r) {
 		c.waitWriter()
 		return
