@@ -268,9 +268,9 @@ type GroupMachine struct {
 	dedup     map[dedupKey]dedupEntry
 	dedupQ    []dedupEntry // the same entries in seq (so time) order, for O(1) expiry
 	dedupHead int          // dedupQ[:dedupHead] are consumed
-	durable   uint64 // highest seq known durable
-	sinceSnap int    // events applied since the last snapshot
-	reindex   bool   // discovery entry changed since TakeReindex
+	durable   uint64       // highest seq known durable
+	sinceSnap int          // events applied since the last snapshot
+	reindex   bool         // discovery entry changed since TakeReindex
 
 	// Aux state (KV, loaded by LoadAux): not part of snapshots.
 	invites map[string]*inviteState
