@@ -169,10 +169,12 @@ func (c *conn) stopReading() {
 	_ = c.nc.SetReadDeadline(time.Now())
 }
 
+// writeBufs lends write buffers, so that an idle connection holds none.
+var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+
 func (c *conn) writeLoop() {
 	defer c.e.wg.Done()
 	defer c.nc.Close()
-	var buf []byte
 	for {
 		select {
 		case <-c.signal:
@@ -187,24 +189,28 @@ func (c *conn) writeLoop() {
 		case c.room <- struct{}{}:
 		default:
 		}
-		buf = buf[:0]
-		for _, f := range q {
-			buf = append(buf, f...)
-		}
-		if len(buf) > 0 {
+		if len(q) > 0 {
+			// Every queued frame goes out in one write.
+			bp := writeBufs.Get().(*[]byte)
+			buf := (*bp)[:0]
+			for _, f := range q {
+				buf = append(buf, f...)
+			}
 			d := c.e.cfg.WriteTimeout
 			if closing {
 				d = time.Second
 			}
 			_ = c.nc.SetWriteDeadline(time.Now().Add(d))
-			if _, err := c.nc.Write(buf); err != nil {
+			_, err := c.nc.Write(buf)
+			if cap(buf) <= 256<<10 { // don't pool a burst's giant buffer
+				*bp = buf[:0]
+				writeBufs.Put(bp)
+			}
+			if err != nil {
 				c.cancel()
 				c.stopReading()
 				return
 			}
-		}
-		if cap(buf) > 64<<10 {
-			buf = nil // don't pin a burst's buffer on an idle connection
 		}
 		if closing {
 			c.cancel()
@@ -245,7 +251,7 @@ func (c *conn) readLoop() {
 	}()
 	// A small read buffer keeps idle connections cheap; frames larger than
 	// it are read straight into the frame buffer.
-	r := bufio.NewReaderSize(c.nc, 4<<10)
+	r := bufio.NewReaderSize(c.nc, 1<<10)
 	if !c.handshake(r) {
 		c.waitWriter()
 		return
