@@ -2,6 +2,7 @@ package actors
 
 import (
 	"fmt"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -212,7 +213,7 @@ func BenchmarkIndexActor(b *testing.B) {
 	if err := persistence.CommitSync(store, &persistence.Batch{Puts: puts}); err != nil {
 		b.Fatal(err)
 	}
-	sys := actor.NewActorSystem()
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
 	defer sys.Shutdown()
 	start := time.Now()
 	ia, err := StartIndex(sys, store, nil)

@@ -2,6 +2,7 @@ package actors
 
 import (
 	"fmt"
+	"log/slog"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -546,7 +547,7 @@ func TestIndexActor(t *testing.T) {
 	if err := persistence.CommitSync(store, &persistence.Batch{Puts: puts}); err != nil {
 		t.Fatal(err)
 	}
-	sys := actor.NewActorSystem()
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
 	defer sys.Shutdown()
 	ia, err := StartIndex(sys, store, nil)
 	if err != nil {
@@ -629,7 +630,7 @@ func ixMarshal(t *testing.T, v any) []byte {
 func TestStartIndexStoreError(t *testing.T) {
 	store := persistence.NewMemory()
 	store.Close()
-	sys := actor.NewActorSystem()
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return slog.New(slog.DiscardHandler) }))
 	defer sys.Shutdown()
 	if _, err := StartIndex(sys, store, nil); err == nil {
 		t.Skip("the memory store scans after Close; nothing to test")
