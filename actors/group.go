@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/qunchat/qun/wire"
 )
@@ -893,7 +894,7 @@ func (g *GroupMachine) send(c Command) Effects {
 		return fail(wire.CodeDissolved, "group %q was dissolved", g.st.ID)
 	}
 	if m := g.st.Members[c.User]; m.MutedUntil > c.Now {
-		return fail(wire.CodeMuted, "you are muted in %q until %d", g.st.ID, m.MutedUntil)
+		return fail(wire.CodeMuted, "you are muted in %q until %s", g.st.ID, time.UnixMilli(m.MutedUntil).UTC().Format(time.RFC3339))
 	} else if g.st.MuteAll && m.Role == wire.RoleMember {
 		return fail(wire.CodeMuted, "group %q is muted: only the owner and admins may speak", g.st.ID)
 	}

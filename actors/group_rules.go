@@ -2,6 +2,7 @@ package actors
 
 import (
 	"fmt"
+	"time"
 	"sort"
 	"strconv"
 	"strings"
@@ -673,7 +674,7 @@ func (g *GroupMachine) announce(c Command) Effects {
 		return e
 	}
 	if m := g.st.Members[c.User]; m.MutedUntil > c.Now {
-		return fail(wire.CodeMuted, "you are muted in %q until %d", g.st.ID, m.MutedUntil)
+		return fail(wire.CodeMuted, "you are muted in %q until %s", g.st.ID, time.UnixMilli(m.MutedUntil).UTC().Format(time.RFC3339))
 	}
 	if a.Text == "" || !validText(a.Text, g.cfg.MaxAnnounce) {
 		return fail(wire.CodeBadRequest, "announcement must be 1..%d bytes of UTF-8", g.cfg.MaxAnnounce)
