@@ -2,10 +2,10 @@ package actors
 
 import (
 	"fmt"
-	"time"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/qunchat/qun/wire"
