@@ -39,11 +39,8 @@ func (g *GroupMachine) memberCheck(user string) (Effects, bool) {
 
 // need requires a member of at least role min, in a group that is not dissolved.
 func (g *GroupMachine) need(user string, min wire.Role, what string) (Effects, bool) {
-	if e, bad := g.memberCheck(user); bad {
+	if e, bad := g.liveMember(user); bad {
 		return e, true
-	}
-	if g.st.Dissolved {
-		return fail(wire.CodeDissolved, "group %q was dissolved", g.st.ID), true
 	}
 	if g.st.Members[user].Role < min {
 		return fail(wire.CodeForbidden, "only the %s may %s", roleWho(min), what), true
@@ -62,6 +59,39 @@ func roleWho(r wire.Role) string {
 func (g *GroupMachine) outranks(actor, target string) bool {
 	a, t := g.st.Members[actor], g.st.Members[target]
 	return a != nil && (t == nil || a.Role > t.Role)
+}
+
+// event writes one system record and answers with its seq once durable.
+func (g *GroupMachine) event(c Command, msg wire.Message, ch *change) Effects {
+	r := g.newRecord(c.Now, msg, ch)
+	return okAfter(wire.SeqResult{Seq: r.Msg.Seq}, r)
+}
+
+// targetFor decodes TargetArgs, requires the caller's role to be at least
+// min, and refuses an action aimed at the caller.
+func (g *GroupMachine) targetFor(c Command, min wire.Role, what string) (wire.TargetArgs, Effects, bool) {
+	a, e, bad := g.target(c)
+	if bad {
+		return a, e, true
+	}
+	if e, bad := g.need(c.User, min, what); bad {
+		return a, e, true
+	}
+	if e, bad := notSelf(c, a.User); bad {
+		return a, e, true
+	}
+	return a, Effects{}, false
+}
+
+// liveMember: a member of a group that is not dissolved.
+func (g *GroupMachine) liveMember(user string) (Effects, bool) {
+	if e, bad := g.memberCheck(user); bad {
+		return e, true
+	}
+	if g.st.Dissolved {
+		return fail(wire.CodeDissolved, "group %q was dissolved", g.st.ID), true
+	}
+	return Effects{}, false
 }
 
 // codeLive: the code exists, is within its limits, and its creator may
@@ -259,8 +289,7 @@ func (g *GroupMachine) setRole(c Command) Effects {
 			return fail(wire.CodeLimitReached, "a group has at most %d admins", g.cfg.MaxAdmins)
 		}
 	}
-	r := g.newRecord(c.Now, sysMsg(wire.EventRole, c.User, a.User, a.Role.String()), &change{Role: a.Role})
-	return okAfter(wire.SeqResult{Seq: r.Msg.Seq}, r)
+	return g.event(c, sysMsg(wire.EventRole, c.User, a.User, a.Role.String()), &change{Role: a.Role})
 }
 
 // remove kicks or bans.
@@ -312,19 +341,12 @@ func (g *GroupMachine) unban(c Command) Effects {
 	if !g.isBanned(a.User) {
 		return fail(wire.CodeNotFound, "%q is not banned", a.User)
 	}
-	r := g.newRecord(c.Now, sysMsg(wire.EventUnbanned, c.User, a.User, ""), nil)
-	return okAfter(wire.SeqResult{Seq: r.Msg.Seq}, r)
+	return g.event(c, sysMsg(wire.EventUnbanned, c.User, a.User, ""), nil)
 }
 
 func (g *GroupMachine) mute(c Command) Effects {
-	a, e, bad := g.target(c)
+	a, e, bad := g.targetFor(c, wire.RoleAdmin, "mute members")
 	if bad {
-		return e
-	}
-	if e, bad := g.need(c.User, wire.RoleAdmin, "mute members"); bad {
-		return e
-	}
-	if e, bad := notSelf(c, a.User); bad {
 		return e
 	}
 	t := g.st.Members[a.User]
@@ -340,13 +362,11 @@ func (g *GroupMachine) mute(c Command) Effects {
 		if t.MutedUntil <= c.Now {
 			return fail(wire.CodeConflict, "%q is not muted", a.User)
 		}
-		r := g.newRecord(c.Now, sysMsg(wire.EventUnmuted, c.User, a.User, ""), nil)
-		return okAfter(wire.SeqResult{Seq: r.Msg.Seq}, r)
+		return g.event(c, sysMsg(wire.EventUnmuted, c.User, a.User, ""), nil)
 	}
 	msg := sysMsg(wire.EventMuted, c.User, a.User, "")
 	msg.Body.System.Until = c.Now + a.Duration
-	r := g.newRecord(c.Now, msg, nil)
-	return okAfter(wire.SeqResult{Seq: r.Msg.Seq}, r)
+	return g.event(c, msg, nil)
 }
 
 func (g *GroupMachine) muteAll(c Command) Effects {
@@ -364,26 +384,18 @@ func (g *GroupMachine) muteAll(c Command) Effects {
 	if a.On {
 		on = "on"
 	}
-	r := g.newRecord(c.Now, sysMsg(wire.EventMuteAll, c.User, "", on), nil)
-	return okAfter(wire.SeqResult{Seq: r.Msg.Seq}, r)
+	return g.event(c, sysMsg(wire.EventMuteAll, c.User, "", on), nil)
 }
 
 func (g *GroupMachine) transfer(c Command) Effects {
-	a, e, bad := g.target(c)
+	a, e, bad := g.targetFor(c, wire.RoleOwner, "transfer ownership")
 	if bad {
-		return e
-	}
-	if e, bad := g.need(c.User, wire.RoleOwner, "transfer ownership"); bad {
-		return e
-	}
-	if e, bad := notSelf(c, a.User); bad {
 		return e
 	}
 	if !g.IsMember(a.User) {
 		return fail(wire.CodeNotMember, "the new owner must be another member")
 	}
-	r := g.newRecord(c.Now, sysMsg(wire.EventOwner, c.User, a.User, ""), nil)
-	return okAfter(wire.SeqResult{Seq: r.Msg.Seq}, r)
+	return g.event(c, sysMsg(wire.EventOwner, c.User, a.User, ""), nil)
 }
 
 func (g *GroupMachine) dissolve(c Command) Effects {
@@ -532,11 +544,8 @@ func (g *GroupMachine) createInvite(c Command) Effects {
 	if err := decodeArgs(c.Args, &a); err != nil {
 		return Effects{Err: err}
 	}
-	if e, bad := g.memberCheck(c.User); bad {
+	if e, bad := g.liveMember(c.User); bad {
 		return e
-	}
-	if g.st.Dissolved {
-		return fail(wire.CodeDissolved, "group %q was dissolved", g.st.ID)
 	}
 	if !g.mayInvite(c.User) {
 		return fail(wire.CodeForbidden, "members of %q may not invite", g.st.ID)
@@ -579,11 +588,8 @@ func (g *GroupMachine) revokeInvite(c Command) Effects {
 	if err := decodeArgs(c.Args, &a); err != nil {
 		return Effects{Err: err}
 	}
-	if e, bad := g.memberCheck(c.User); bad {
+	if e, bad := g.liveMember(c.User); bad {
 		return e
-	}
-	if g.st.Dissolved {
-		return fail(wire.CodeDissolved, "group %q was dissolved", g.st.ID)
 	}
 	inv := g.invites[a.Code]
 	if inv == nil {
@@ -621,11 +627,8 @@ func (g *GroupMachine) invite(c Command) Effects {
 	if err := decodeArgs(c.Args, &a); err != nil {
 		return Effects{Err: err}
 	}
-	if e, bad := g.memberCheck(c.User); bad {
+	if e, bad := g.liveMember(c.User); bad {
 		return e
-	}
-	if g.st.Dissolved {
-		return fail(wire.CodeDissolved, "group %q was dissolved", g.st.ID)
 	}
 	if !g.mayInvite(c.User) {
 		return fail(wire.CodeForbidden, "members of %q may not invite", g.st.ID)
@@ -679,16 +682,12 @@ func (g *GroupMachine) announce(c Command) Effects {
 	if a.Text == "" || !validText(a.Text, g.cfg.MaxAnnounce) {
 		return fail(wire.CodeBadRequest, "announcement must be 1..%d bytes of UTF-8", g.cfg.MaxAnnounce)
 	}
-	r := g.newRecord(c.Now, sysMsg(wire.EventAnnounce, c.User, "", a.Text), nil)
-	return okAfter(wire.SeqResult{Seq: r.Msg.Seq}, r)
+	return g.event(c, sysMsg(wire.EventAnnounce, c.User, "", a.Text), nil)
 }
 
 func (g *GroupMachine) ackAnnounce(c Command) Effects {
-	if e, bad := g.memberCheck(c.User); bad {
+	if e, bad := g.liveMember(c.User); bad {
 		return e
-	}
-	if g.st.Dissolved {
-		return fail(wire.CodeDissolved, "group %q was dissolved", g.st.ID)
 	}
 	ann := g.st.Announcement
 	if ann == nil {
@@ -755,8 +754,7 @@ func (g *GroupMachine) pin(c Command) Effects {
 	case len(g.st.Pins) >= g.cfg.MaxPins:
 		return fail(wire.CodeLimitReached, "a group pins at most %d messages", g.cfg.MaxPins)
 	}
-	r := g.newRecord(c.Now, sysMsg(event, c.User, "", strconv.FormatUint(a.Seq, 10)), &change{Seq: a.Seq})
-	return okAfter(wire.SeqResult{Seq: r.Msg.Seq}, r)
+	return g.event(c, sysMsg(event, c.User, "", strconv.FormatUint(a.Seq, 10)), &change{Seq: a.Seq})
 }
 
 // stats answers from counters kept by apply: nothing is scanned.
