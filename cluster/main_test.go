@@ -3,9 +3,8 @@ package cluster
 import (
 	"os"
 	"testing"
-	"time"
 
-	"go.uber.org/goleak"
+	"github.com/qunchat/qun/internal/leaktest"
 )
 
 func TestMain(m *testing.M) {
@@ -19,18 +18,5 @@ func TestMain(m *testing.M) {
 	// never starts because protoactor's gossip is off and Node.Stop does not
 	// call Cluster.Shutdown). settleM gives those a bounded time to end
 	// before goleak looks.
-	goleak.VerifyTestMain(settleM{m})
-}
-
-// settleM runs the tests, then polls (up to 5 s) until no unexpected
-// goroutine is left, so that goleak's own short retry sees a settled process.
-type settleM struct{ m *testing.M }
-
-func (s settleM) Run() int {
-	code := s.m.Run()
-	deadline := time.Now().Add(5 * time.Second)
-	for goleak.Find() != nil && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	return code
+	leaktest.Main(m)
 }

@@ -12,28 +12,15 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
+	"github.com/qunchat/qun/internal/leaktest"
 
 	"github.com/qunchat/qun/client"
 	"github.com/qunchat/qun/engine"
 )
 
 func TestMain(m *testing.M) {
-	// No goroutine is ignored. Proto.Actor's throttle goroutines sleep out
-	// their period (1–2 s) after shutdown; settleM gives them a bounded time
-	// to end before goleak looks.
-	goleak.VerifyTestMain(settleM{m})
-}
-
-type settleM struct{ m *testing.M }
-
-func (s settleM) Run() int {
-	code := s.m.Run()
-	deadline := time.Now().Add(5 * time.Second)
-	for goleak.Find() != nil && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	return code
+	// goleak with no ignore list; see internal/leaktest.
+	leaktest.Main(m)
 }
 
 // node is one in-process engine that the CLI talks to.
