@@ -16,7 +16,7 @@ func TestMain(m *testing.M) {
 	// sleep out their period after shutdown (actor/throttler.go: dead
 	// letters 1 s, request log 2 s, pubsub 1 s; gossip 60 s, which StartNode
 	// never starts because protoactor's gossip is off and Node.Stop does not
-	// call Cluster.Shutdown). settleM gives those a bounded time to end
+	// call Cluster.Shutdown). leaktest.Main gives those a bounded time to end
 	// before goleak looks.
 	leaktest.Main(m)
 }
