@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/qunchat/qun/wire"
 )
@@ -680,6 +679,12 @@ func okAfter(v any, recs ...record) Effects {
 	return e
 }
 
+// hostOf decodes the host facts the engine attached to a command.
+func hostOf(c Command) (HostFacts, *wire.Error) {
+	var h HostFacts
+	return h, decodeArgs(c.Host, &h)
+}
+
 func decodeArgs(b []byte, v any) *wire.Error {
 	if len(b) == 0 {
 		b = []byte{0x80} // empty map
@@ -771,9 +776,9 @@ func (g *GroupMachine) create(c Command) Effects {
 	if a.Join > wire.JoinInvite {
 		return fail(wire.CodeBadRequest, "unknown join policy %d", a.Join)
 	}
-	var h HostFacts
-	if err := decodeArgs(c.Host, &h); err != nil {
-		return Effects{Err: err}
+	h, herr := hostOf(c)
+	if herr != nil {
+		return Effects{Err: herr}
 	}
 	max := g.cfg.MaxMembers
 	if h.MaxMembers > 0 {
@@ -791,9 +796,9 @@ func (g *GroupMachine) join(c Command) Effects {
 	if e, bad := g.canJoin(c.User); bad {
 		return e
 	}
-	var h HostFacts
-	if err := decodeArgs(c.Host, &h); err != nil {
-		return Effects{Err: err}
+	h, herr := hostOf(c)
+	if herr != nil {
+		return Effects{Err: herr}
 	}
 	msg := sysMsg(wire.EventJoined, c.User, c.User, "")
 	var aux []AuxWrite
@@ -893,9 +898,9 @@ func (g *GroupMachine) send(c Command) Effects {
 	if g.st.Dissolved {
 		return fail(wire.CodeDissolved, "group %q was dissolved", g.st.ID)
 	}
-	if m := g.st.Members[c.User]; m.MutedUntil > c.Now {
-		return fail(wire.CodeMuted, "you are muted in %q until %s", g.st.ID, time.UnixMilli(m.MutedUntil).UTC().Format(time.RFC3339))
-	} else if g.st.MuteAll && m.Role == wire.RoleMember {
+	if e, bad := g.mutedCheck(c.User, c.Now); bad {
+		return e
+	} else if g.st.MuteAll && g.st.Members[c.User].Role == wire.RoleMember {
 		return fail(wire.CodeMuted, "group %q is muted: only the owner and admins may speak", g.st.ID)
 	}
 	msg := wire.Message{Sender: c.User, CMID: a.CMID, Type: a.Type, Body: a.Body}

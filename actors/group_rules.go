@@ -1,7 +1,6 @@
 package actors
 
 import (
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -90,6 +89,14 @@ func (g *GroupMachine) liveMember(user string) (Effects, bool) {
 	}
 	if g.st.Dissolved {
 		return fail(wire.CodeDissolved, "group %q was dissolved", g.st.ID), true
+	}
+	return Effects{}, false
+}
+
+// mutedCheck refuses a member whose own mute is running.
+func (g *GroupMachine) mutedCheck(user string, now int64) (Effects, bool) {
+	if m := g.st.Members[user]; m != nil && m.MutedUntil > now {
+		return fail(wire.CodeMuted, "you are muted in %q until %s", g.st.ID, time.UnixMilli(m.MutedUntil).UTC().Format(time.RFC3339)), true
 	}
 	return Effects{}, false
 }
@@ -507,9 +514,9 @@ func (g *GroupMachine) review(c Command) Effects {
 		e.Aux, e.ReplyBatch = aux, true
 		return e
 	}
-	var h HostFacts
-	if err := decodeArgs(c.Host, &h); err != nil {
-		return Effects{Err: err}
+	h, herr := hostOf(c)
+	if herr != nil {
+		return Effects{Err: herr}
 	}
 	r := g.newRecord(c.Now, sysMsg(wire.EventJoined, c.User, a.User, "approved"), &change{Facts: h.Profiles[a.User]})
 	e := okAfter(wire.SeqResult{Seq: r.Msg.Seq}, r)
@@ -550,9 +557,9 @@ func (g *GroupMachine) createInvite(c Command) Effects {
 	if !g.mayInvite(c.User) {
 		return fail(wire.CodeForbidden, "members of %q may not invite", g.st.ID)
 	}
-	var h HostFacts
-	if err := decodeArgs(c.Host, &h); err != nil {
-		return Effects{Err: err}
+	h, herr := hostOf(c)
+	if herr != nil {
+		return Effects{Err: herr}
 	}
 	if !strings.HasPrefix(h.Code, InviteCodePrefix(g.st.ID)) || len(h.Code) > MaxCodeLen {
 		return fail(wire.CodeInternal, "invalid generated code")
@@ -636,9 +643,9 @@ func (g *GroupMachine) invite(c Command) Effects {
 	if len(a.Users) == 0 || len(a.Users) > MaxInviteBatch {
 		return fail(wire.CodeBadRequest, "invite 1..%d users at a time", MaxInviteBatch)
 	}
-	var h HostFacts
-	if err := decodeArgs(c.Host, &h); err != nil {
-		return Effects{Err: err}
+	h, herr := hostOf(c)
+	if herr != nil {
+		return Effects{Err: herr}
 	}
 	// Check everyone first: the invitation is all or nothing.
 	seen := map[string]bool{}
@@ -676,8 +683,8 @@ func (g *GroupMachine) announce(c Command) Effects {
 	if e, bad := g.need(c.User, wire.RoleAdmin, "publish announcements"); bad {
 		return e
 	}
-	if m := g.st.Members[c.User]; m.MutedUntil > c.Now {
-		return fail(wire.CodeMuted, "you are muted in %q until %s", g.st.ID, time.UnixMilli(m.MutedUntil).UTC().Format(time.RFC3339))
+	if e, bad := g.mutedCheck(c.User, c.Now); bad {
+		return e
 	}
 	if a.Text == "" || !validText(a.Text, g.cfg.MaxAnnounce) {
 		return fail(wire.CodeBadRequest, "announcement must be 1..%d bytes of UTF-8", g.cfg.MaxAnnounce)
@@ -762,9 +769,9 @@ func (g *GroupMachine) stats(c Command) Effects {
 	if !g.st.Exists {
 		return fail(wire.CodeNoSuchGroup, "no such group %q", g.st.ID)
 	}
-	var h HostFacts
-	if err := decodeArgs(c.Host, &h); err != nil {
-		return Effects{Err: err}
+	h, herr := hostOf(c)
+	if herr != nil {
+		return Effects{Err: herr}
 	}
 	today := c.Now / day
 	s := wire.GroupStats{Group: g.st.ID, Members: len(g.st.Members), Female: g.st.Female,
@@ -777,5 +784,3 @@ func (g *GroupMachine) stats(c Command) Effects {
 	}
 	return ok(s)
 }
-
-var _ = fmt.Sprintf

@@ -32,15 +32,10 @@ type Hub struct {
 	system *actor.ActorSystem
 	cl     *cluster.Cluster
 	deps   *Deps
-	watch  chan watchReq
+	watch  chan string // groups whose watch to renew or establish
 	stop   chan struct{}
 	wg     sync.WaitGroup
 	once   sync.Once
-}
-
-type watchReq struct {
-	group string
-	stop  bool
 }
 
 type hubAttach struct {
@@ -60,7 +55,7 @@ type hubStatsReq struct{ ch chan HubStats }
 
 // StartHub spawns the node's hub.
 func StartHub(system *actor.ActorSystem, cl *cluster.Cluster, d *Deps) (*Hub, error) {
-	h := &Hub{system: system, cl: cl, deps: d, watch: make(chan watchReq, 1<<16), stop: make(chan struct{})}
+	h := &Hub{system: system, cl: cl, deps: d, watch: make(chan string, 1<<16), stop: make(chan struct{})}
 	props := actor.PropsFromProducer(func() actor.Actor {
 		return &hubActor{h: h, groups: map[string]map[Conn]struct{}{}, users: map[string]map[Conn]struct{}{}, conns: map[Conn]map[string]struct{}{}}
 	})
@@ -174,15 +169,15 @@ func (h *Hub) watcher() {
 		select {
 		case <-h.stop:
 			return
-		case w := <-h.watch:
-			_, _ = h.cl.Request(w.group, KindGroup, &pb.Watch{Group: w.group, HubAddress: addr, HubId: id, Stop: w.stop}, cluster.WithTimeout(5*time.Second))
+		case g := <-h.watch:
+			_, _ = h.cl.Request(g, KindGroup, &pb.Watch{Group: g, HubAddress: addr, HubId: id}, cluster.WithTimeout(5*time.Second))
 		}
 	}
 }
 
-func (h *Hub) requestWatch(group string, stop bool) {
+func (h *Hub) requestWatch(group string) {
 	select {
-	case h.watch <- watchReq{group: group, stop: stop}:
+	case h.watch <- group:
 	default: // full: the next renewal retries
 	}
 }
@@ -244,12 +239,12 @@ func (a *hubActor) Receive(ctx actor.Context) {
 			if m.Stop {
 				a.unsub(c, m.Group)
 			} else if a.sub(c, m.Group) {
-				a.h.requestWatch(m.Group, false)
+				a.h.requestWatch(m.Group)
 			}
 		}
 	case hubRenew:
 		for g := range a.groups {
-			a.h.requestWatch(g, false)
+			a.h.requestWatch(g)
 		}
 	case *hubStatsReq:
 		m.ch <- HubStats{Conns: len(a.conns), Groups: len(a.groups)}

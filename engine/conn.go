@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/qunchat/qun/actors"
 	"github.com/qunchat/qun/wire"
 )
 
@@ -401,16 +400,11 @@ func (c *conn) handle(t wire.FrameType, body []byte) bool {
 	switch {
 	case directGroupOps[req.Op]:
 		// Sent to the grain now, in order; answered when the grain replies.
-		g, err := groupOf(args)
-		if err == nil && req.Op == wire.OpSend {
-			err = c.e.checkText(c.ctx, g, c.user, args)
-		}
+		f, err := c.e.direct(c.ctx, c.user, req.Op, args)
 		if err != nil {
 			c.finish(req.ID, nil, err)
 			return true
 		}
-		c.e.stats.requests.Add(1)
-		f := c.e.future(actors.KindGroup, g, callFor(c.user, req.Op, args))
 		go func() {
 			body, err := f.wait()
 			c.finish(req.ID, body, err)

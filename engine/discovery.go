@@ -117,8 +117,8 @@ func limitCards(cards []wire.GroupCard, limit int) []wire.GroupCard {
 // search runs wire.OpSearch: SearchArgs → SearchResult.
 func (e *Engine) search(args []byte) ([]byte, error) {
 	var a wire.SearchArgs
-	if err := wire.Decode(orEmpty(args), &a); err != nil {
-		return nil, wire.Errorf(wire.CodeBadRequest, "arguments: %v", err)
+	if err := parseArgs(args, &a); err != nil {
+		return nil, err
 	}
 	if err := actors.ValidateSearch(&a); err != nil {
 		return nil, err
@@ -135,8 +135,8 @@ func (e *Engine) search(args []byte) ([]byte, error) {
 // nearby runs wire.OpNearby: NearbyArgs → SearchResult, nearest first.
 func (e *Engine) nearby(args []byte) ([]byte, error) {
 	var a wire.NearbyArgs
-	if err := wire.Decode(orEmpty(args), &a); err != nil {
-		return nil, wire.Errorf(wire.CodeBadRequest, "arguments: %v", err)
+	if err := parseArgs(args, &a); err != nil {
+		return nil, err
 	}
 	if err := actors.ValidateNearby(&a); err != nil {
 		return nil, err
@@ -201,8 +201,8 @@ func (e *Engine) ownedCards(user string) ([]wire.GroupCard, error) {
 // groups no index knows, are left out.
 func (e *Engine) profileCards(caller string, args []byte) ([]byte, error) {
 	var a wire.UserArgs
-	if err := wire.Decode(orEmpty(args), &a); err != nil {
-		return nil, wire.Errorf(wire.CodeBadRequest, "arguments: %v", err)
+	if err := parseArgs(args, &a); err != nil {
+		return nil, err
 	}
 	if a.User == "" {
 		a.User = caller

@@ -439,18 +439,15 @@ func (e *Engine) do(ctx context.Context, user string, op wire.Op, args []byte, o
 	if e.closing.Load() && out == nil {
 		return nil, ErrClosed
 	}
-	e.stats.requests.Add(1)
+	if !directGroupOps[op] {
+		e.stats.requests.Add(1) // direct calls count themselves
+	}
 	if directGroupOps[op] {
-		g, err := groupOf(args)
+		f, err := e.direct(ctx, user, op, args)
 		if err != nil {
 			return nil, err
 		}
-		if op == wire.OpSend {
-			if err := e.checkText(ctx, g, user, args); err != nil {
-				return nil, err
-			}
-		}
-		return e.future(actors.KindGroup, g, &pb.Call{Op: uint32(op), User: user, Args: args}).wait()
+		return f.wait()
 	}
 	if r, handled, err := e.doRules(ctx, user, op, args, out); handled {
 		return r, err
@@ -480,8 +477,8 @@ func (e *Engine) do(ctx context.Context, user string, op wire.Op, args []byte, o
 
 func (e *Engine) createGroup(user string, args []byte) ([]byte, error) {
 	var a wire.CreateGroupArgs
-	if err := wire.Decode(orEmpty(args), &a); err != nil {
-		return nil, wire.Errorf(wire.CodeBadRequest, "arguments: %v", err)
+	if err := parseArgs(args, &a); err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.RequestTimeout)
 	defer cancel()
@@ -526,8 +523,8 @@ func (e *Engine) addUserGroup(user, group, name string, seq uint64) error {
 
 func (e *Engine) join(user string, args []byte, out pusher) ([]byte, error) {
 	var a wire.JoinArgs
-	if err := wire.Decode(orEmpty(args), &a); err != nil {
-		return nil, wire.Errorf(wire.CodeBadRequest, "arguments: %v", err)
+	if err := parseArgs(args, &a); err != nil {
+		return nil, err
 	}
 	g := a.Group
 	if a.Code != "" {
@@ -655,8 +652,8 @@ const MaxResyncGroups = 4096
 
 func (e *Engine) resync(ctx context.Context, user string, args []byte, out pusher) ([]byte, error) {
 	var a wire.ResyncArgs
-	if err := wire.Decode(orEmpty(args), &a); err != nil {
-		return nil, wire.Errorf(wire.CodeBadRequest, "arguments: %v", err)
+	if err := parseArgs(args, &a); err != nil {
+		return nil, err
 	}
 	if len(a.Groups) > MaxResyncGroups {
 		return nil, wire.Errorf(wire.CodeBadRequest, "more than %d groups", MaxResyncGroups)
@@ -733,6 +730,26 @@ func orEmpty(b []byte) []byte {
 	return b
 }
 
-func callFor(user string, op wire.Op, args []byte) *pb.Call {
-	return &pb.Call{Op: uint32(op), User: user, Args: args}
+// direct hands a direct group operation to its grain without waiting, so
+// that calls issued in order from one goroutine arrive in that order.
+func (e *Engine) direct(ctx context.Context, user string, op wire.Op, args []byte) (*future, error) {
+	g, err := groupOf(args)
+	if err != nil {
+		return nil, err
+	}
+	if op == wire.OpSend {
+		if err := e.checkText(ctx, g, user, args); err != nil {
+			return nil, err
+		}
+	}
+	e.stats.requests.Add(1)
+	return e.future(actors.KindGroup, g, &pb.Call{Op: uint32(op), User: user, Args: args}), nil
+}
+
+// parseArgs decodes a request's arguments (absent = empty map) into v.
+func parseArgs(args []byte, v any) error {
+	if err := wire.Decode(orEmpty(args), v); err != nil {
+		return wire.Errorf(wire.CodeBadRequest, "arguments: %v", err)
+	}
+	return nil
 }

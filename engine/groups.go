@@ -167,8 +167,8 @@ func (e *Engine) applyJoin(user string, args []byte, out pusher) ([]byte, error)
 
 func (e *Engine) review(user string, args []byte) ([]byte, error) {
 	var a wire.ReviewArgs
-	if err := wire.Decode(orEmpty(args), &a); err != nil {
-		return nil, wire.Errorf(wire.CodeBadRequest, "arguments: %v", err)
+	if err := parseArgs(args, &a); err != nil {
+		return nil, err
 	}
 	if err := validGroupID(a.Group); err != nil {
 		return nil, err
@@ -195,8 +195,8 @@ func (e *Engine) review(user string, args []byte) ([]byte, error) {
 
 func (e *Engine) invite(ctx context.Context, user string, args []byte) ([]byte, error) {
 	var a wire.InviteArgs
-	if err := wire.Decode(orEmpty(args), &a); err != nil {
-		return nil, wire.Errorf(wire.CodeBadRequest, "arguments: %v", err)
+	if err := parseArgs(args, &a); err != nil {
+		return nil, err
 	}
 	if err := validGroupID(a.Group); err != nil {
 		return nil, err
@@ -256,8 +256,8 @@ func (e *Engine) createInvite(ctx context.Context, user string, args []byte) ([]
 
 func (e *Engine) removeMember(user string, op wire.Op, args []byte) ([]byte, error) {
 	var a wire.TargetArgs
-	if err := wire.Decode(orEmpty(args), &a); err != nil {
-		return nil, wire.Errorf(wire.CodeBadRequest, "arguments: %v", err)
+	if err := parseArgs(args, &a); err != nil {
+		return nil, err
 	}
 	if err := validGroupID(a.Group); err != nil {
 		return nil, err
@@ -272,8 +272,8 @@ func (e *Engine) removeMember(user string, op wire.Op, args []byte) ([]byte, err
 
 func (e *Engine) transfer(user string, args []byte) ([]byte, error) {
 	var a wire.TargetArgs
-	if err := wire.Decode(orEmpty(args), &a); err != nil {
-		return nil, wire.Errorf(wire.CodeBadRequest, "arguments: %v", err)
+	if err := parseArgs(args, &a); err != nil {
+		return nil, err
 	}
 	if err := validGroupID(a.Group); err != nil {
 		return nil, err

@@ -1,7 +1,6 @@
 package engine_test
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -452,5 +451,3 @@ func TestGroupRulesSurviveKill9(t *testing.T) {
 	}
 	srv2.term(t)
 }
-
-var _ = context.Background
