@@ -36,7 +36,7 @@ func TestBucket(t *testing.T) {
 		}
 		steps := []step{
 			{0, 1, true, 0}, {0, 1, true, 0}, {0, 1, true, 0}, // the burst
-			{0, 1, false, time.Second},                          // empty: one token a second
+			{0, 1, false, time.Second}, // empty: one token a second
 			{400 * time.Millisecond, 1, false, 600 * time.Millisecond},
 			{600 * time.Millisecond, 1, true, 0},
 			{0, 2, false, 2 * time.Second},

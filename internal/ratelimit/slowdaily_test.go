@@ -24,7 +24,7 @@ func TestSlowMode(t *testing.T) {
 			{0, "bob", 10 * time.Second, true, 0},
 			{0, "bob", 10 * time.Second, false, 10 * time.Second},
 			{3 * time.Second, "bob", 10 * time.Second, false, 7 * time.Second},
-			{0, "eve", 10 * time.Second, true, 0}, // per key
+			{0, "eve", 10 * time.Second, true, 0},               // per key
 			{0, "bob", 5 * time.Second, false, 2 * time.Second}, // admin shortened it
 			{0, "bob", 0, true, 0},                              // slow mode off
 			{2 * time.Second, "bob", 5 * time.Second, true, 0},
