@@ -158,6 +158,9 @@ func digitsAfter(rs []nr, j int) (end int, ok bool) {
 			n++
 			k++
 			end = k
+			if n > 11 {
+				return j, false // too long for a QQ number; stop scanning
+			}
 			continue
 		}
 		if isSep(rs[k].r) && rs[k].r != '\n' && k+1 < len(rs) && rs[k+1].d >= 0 {
