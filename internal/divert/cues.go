@@ -15,7 +15,7 @@ var cues = []cue{
 	c("维信", KindWeChat), c("唯信", KindWeChat), c("卫信", KindWeChat), c("微❤", KindWeChat),
 	c("薇❤", KindWeChat), c("v信", KindWeChat), c("v❤", KindWeChat), c("v♥", KindWeChat),
 	c("vx", KindWeChat), c("wx", KindWeChat), c("weixin", KindWeChat), c("wechat", KindWeChat),
-	c("加v", KindWeChat), c("+v", KindWeChat), c("➕v", KindWeChat), c("v:", KindWeChat),
+	c("加v", KindWeChat), c("加我v", KindWeChat), c("+v", KindWeChat), c("➕v", KindWeChat), c("v:", KindWeChat),
 	c("绿泡泡", KindWeChat), c("微号", KindWeChat),
 	{runes: []rune("加我"), kind: KindWeChat, weak: true},
 	c("qq", KindQQ), c("扣扣", KindQQ), c("企鹅", KindQQ), c("q号", KindQQ), c("q:", KindQQ),
@@ -206,6 +206,7 @@ func detectCues(rs []nr, out []Match) []Match {
 			continue
 		}
 		cu := &cues[best]
+		before := len(out)
 		switch cu.kind {
 		case KindQR:
 			out = append(out, Match{Start: int(rs[i].start), End: int(rs[bestEnd-1].end), Kind: KindQR})
@@ -224,7 +225,9 @@ func detectCues(rs []nr, out []Match) []Match {
 				out = append(out, Match{Start: int(rs[st].start), End: int(rs[bestEnd-1].end), Kind: KindQQ})
 			}
 		}
-		i = bestEnd - 1
+		if len(out) > before { // a cue that found nothing may hold a shorter one (加我v…)
+			i = bestEnd - 1
+		}
 	}
 	return out
 }

@@ -27,7 +27,8 @@
 //     whole groups holds exactly 11 digits starting 1[3-9], or 13 digits
 //     starting 86 then 1[3-9]. A run glued to an ASCII letter (a tracking code
 //     such as SF13812345678) or preceded within a few runes by an
-//     order/tracking cue (订单, 单号, 快递, 运单, 取件码, 编号, 尾号 …) is not a
+//     order/tracking cue (订单, 单号, 快递, 运单, 取件码, 编号, 尾号 …), or
+//     followed within six runes by one (… 是订单号), is not a
 //     phone.
 //   - WeChat: a cue (微信 and its homophones 威信 薇信 徽信 维信 唯信, v信,
 //     v❤, vx, wx, weixin, wechat, 加v, +v, v:, 绿泡泡, and the weak cue 加我)

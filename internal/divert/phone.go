@@ -84,7 +84,7 @@ func phonesInRun(rs []nr, g []group, out []Match) []Match {
 			}
 		}
 		if hit >= 0 {
-			if orderCueBefore(rs, g[0].a) {
+			if orderCueBefore(rs, g[0].a) || orderCueAfter(rs, g[len(g)-1].b) {
 				return out
 			}
 			out = append(out, Match{Start: int(rs[g[a].a].start), End: int(rs[g[hit].b-1].end), Kind: KindPhone})
@@ -128,6 +128,34 @@ func orderCueBefore(rs []nr, i int) bool {
 				}
 			}
 			if ok && (!isASCIILetter(k[0]) || ((s == 0 || !isASCIILetter(rs[s-1].r)) && !isASCIILetter(rs[s+len(k)].r))) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// orderCueAfterWindow is how many runes after a number are searched for an
+// order cue ("… 是订单号").
+const orderCueAfterWindow = 6
+
+// orderCueAfter reports whether an order cue starts within
+// orderCueAfterWindow runes after i.
+func orderCueAfter(rs []nr, i int) bool {
+	hi := min(i+orderCueAfterWindow+2, len(rs))
+	for s := i; s < hi && s < i+orderCueAfterWindow; s++ {
+		for _, k := range orderCues {
+			if isASCIILetter(k[0]) || rs[s].r != k[0] || s+len(k) > hi {
+				continue
+			}
+			ok := true
+			for n := 1; n < len(k); n++ {
+				if rs[s+n].r != k[n] {
+					ok = false
+					break
+				}
+			}
+			if ok {
 				return true
 			}
 		}

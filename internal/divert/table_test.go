@@ -30,6 +30,7 @@ var positives = []struct {
 	{"kevin_2024 是我微信，价格私聊", KindWeChat},
 	{"haohuo666（vx）", KindWeChat},
 	{"加我 seller2024 便宜出", KindWeChat},
+	{"加我V haohuo666", KindWeChat},
 	{"维信：18888888888", KindWeChat},
 	{"微信号 一三八一二三四五六七八", KindWeChat},
 	{"v：mm_shop01", KindWeChat},
@@ -156,4 +157,6 @@ var negatives = []string{
 	"v:1.0 版本",
 	"企鹅很可爱",
 	"第 13 届 第 812 场 第 345678 位观众",
+	"13812345678 是订单号，不是电话",
+	"邮政编码 100000，电话会议 13:45",
 }
