@@ -9,7 +9,7 @@ import (
 
 func TestSlowMode(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		s, err := NewSlowMode[string](10)
+		s, err := NewSlowMode[string](SlowModeConfig{MaxKeys: 10})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -49,7 +49,7 @@ func TestSlowMode(t *testing.T) {
 }
 
 func TestSlowModeBounded(t *testing.T) {
-	s, _ := NewSlowMode[int](8)
+	s, _ := NewSlowMode[int](SlowModeConfig{MaxKeys: 8})
 	now := time.Unix(1e9, 0)
 	for k := 0; k < 100; k++ {
 		s.Allow(k, now, time.Minute)
@@ -57,7 +57,7 @@ func TestSlowModeBounded(t *testing.T) {
 	if st := s.Stats(); st.Keys != 8 || st.Evicted != 92 || st.EvictedBusy != 92 {
 		t.Fatalf("stats %+v", st)
 	}
-	if _, err := NewSlowMode[int](0); !errors.Is(err, ErrConfig) {
+	if _, err := NewSlowMode[int](SlowModeConfig{}); !errors.Is(err, ErrConfig) {
 		t.Fatalf("NewSlowMode(0) err = %v", err)
 	}
 }
@@ -150,7 +150,7 @@ func TestDailyConfig(t *testing.T) {
 }
 
 func BenchmarkSlowMode(b *testing.B) {
-	s, _ := NewSlowMode[int](1024)
+	s, _ := NewSlowMode[int](SlowModeConfig{MaxKeys: 1024})
 	now := time.Unix(1e9, 0)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {

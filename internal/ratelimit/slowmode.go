@@ -20,12 +20,30 @@ type SlowMode[K comparable] struct {
 	st Stats
 }
 
-// NewSlowMode returns a SlowMode holding at most maxKeys keys.
-func NewSlowMode[K comparable](maxKeys int) (*SlowMode[K], error) {
-	if maxKeys < 1 || maxKeys > MaxKeysLimit {
-		return nil, fmt.Errorf("%w: maxKeys %d not in [1, %d]", ErrConfig, maxKeys, MaxKeysLimit)
+// SlowModeConfig configures SlowMode. The interval itself is passed on each
+// call, so that an admin's change takes effect at once.
+type SlowModeConfig struct {
+	// MaxKeys bounds the keys held. Default 100 000.
+	MaxKeys int
+}
+
+// DefaultSlowModeConfig returns the defaults documented on each field.
+func DefaultSlowModeConfig() SlowModeConfig { return SlowModeConfig{MaxKeys: 100_000} }
+
+// Validate checks the config.
+func (c SlowModeConfig) Validate() error {
+	if c.MaxKeys < 1 || c.MaxKeys > MaxKeysLimit {
+		return fmt.Errorf("%w: MaxKeys %d not in [1, %d]", ErrConfig, c.MaxKeys, MaxKeysLimit)
 	}
-	return &SlowMode[K]{t: newTable[K, slowEntry](maxKeys)}, nil
+	return nil
+}
+
+// NewSlowMode returns a SlowMode for cfg.
+func NewSlowMode[K comparable](cfg SlowModeConfig) (*SlowMode[K], error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &SlowMode[K]{t: newTable[K, slowEntry](cfg.MaxKeys)}, nil
 }
 
 // Allow records an event for key at now if at least every has passed since
