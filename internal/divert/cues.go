@@ -126,6 +126,9 @@ func idAfter(rs []nr, j int) (end, length int, letter, digit bool) {
 		if n == 0 {
 			break
 		}
+		if piece == 0 && n > 20 {
+			return j, 0, false, false // too long for a WeChat id (a hash, a link …)
+		}
 		if piece == 0 && n >= 5 {
 			return k, n, letter, digit
 		}

@@ -1,6 +1,9 @@
 package divert
 
-import "unicode/utf8"
+import (
+	"math"
+	"unicode/utf8"
+)
 
 // Kind says what a Match found.
 type Kind uint8
@@ -34,12 +37,18 @@ type Match struct {
 	Kind       Kind
 }
 
+// maxText is the most bytes of a text Detect reads.
+const maxText = math.MaxInt32
+
 // stackRunes is how many normalized runes Detect keeps on the stack.
 const stackRunes = 256
 
 // Detect returns the diversion matches in text, in order, non-overlapping,
 // with byte spans into text. It returns nil when there are none.
 func Detect(text string) []Match {
+	if len(text) > maxText {
+		text = text[:maxText] // spans are int32; no real message comes near
+	}
 	var stack [stackRunes]nr
 	buf := stack[:0]
 	if len(text) > stackRunes {

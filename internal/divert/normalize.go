@@ -92,6 +92,19 @@ func isIDRune(r rune) bool {
 // normalize appends the normalized runes of s to buf.
 func normalize(buf []nr, s string) []nr {
 	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf { // ASCII fast path
+			r := rune(c)
+			if c >= 'A' && c <= 'Z' {
+				r += 'a' - 'A'
+			}
+			d := int8(-1)
+			if c >= '0' && c <= '9' {
+				d = int8(c - '0')
+			}
+			buf = append(buf, nr{r: r, d: d, start: int32(i), end: int32(i + 1)})
+			i++
+			continue
+		}
 		r, w := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && w <= 1 {
 			buf = append(buf, nr{r: utf8.RuneError, d: -1, start: int32(i), end: int32(i + 1)})
