@@ -87,30 +87,23 @@ func (g *GroupMachine) apply(r *record) {
 
 func (g *GroupMachine) applyUpdate(c *change) {
 	if p := c.Profile; p != nil {
-		if p.Name != nil {
-			g.st.Name = *p.Name
-		}
-		if p.Avatar != nil {
-			g.st.Avatar = *p.Avatar
-		}
-		if p.Description != nil {
-			g.st.Desc = *p.Description
-		}
-		if p.Category != nil {
-			g.st.Category = *p.Category
-		}
+		setIf(&g.st.Name, p.Name)
+		setIf(&g.st.Avatar, p.Avatar)
+		setIf(&g.st.Desc, p.Description)
+		setIf(&g.st.Category, p.Category)
+		setIf(&g.st.Searchable, p.Searchable)
 		if p.Location != nil {
 			g.st.Lat, g.st.Lng, g.st.City, g.st.HasLoc = p.Location.Lat, p.Location.Lng, p.Location.City, true
 		}
-		if p.Searchable != nil {
-			g.st.Searchable = *p.Searchable
-		}
 	}
-	if c.JoinSet != nil {
-		g.st.Join = *c.JoinSet
-	}
-	if c.MembersInvite != nil {
-		g.st.MembersInvite = *c.MembersInvite
+	setIf(&g.st.Join, c.JoinSet)
+	setIf(&g.st.MembersInvite, c.MembersInvite)
+}
+
+// setIf sets *dst to *v when v is given.
+func setIf[T any](dst, v *T) {
+	if v != nil {
+		*dst = *v
 	}
 }
 

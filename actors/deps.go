@@ -5,6 +5,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/cluster"
+
 	"github.com/qunchat/qun/persistence"
 )
 
@@ -61,4 +64,9 @@ func (d *Deps) Validate() error {
 		return fmt.Errorf("actors: Deps.Logger and Deps.Now are required (see EnsureDefaults)")
 	}
 	return d.Group.Validate()
+}
+
+// grainKind is the cluster kind of grains made by grain.
+func grainKind(kind string, grain func() actor.Actor) *cluster.Kind {
+	return cluster.NewKind(kind, actor.PropsFromProducer(grain))
 }

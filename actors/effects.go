@@ -134,3 +134,33 @@ func mustMarshal(v any) []byte {
 	}
 	return b
 }
+
+// record is one journal entry: the message clients see plus the state change
+// it stands for.
+type record struct {
+	Msg    wire.Message `msgpack:"m"`
+	Change *change      `msgpack:"c,omitempty"`
+}
+
+type change struct {
+	Name          string           `msgpack:"name,omitempty"`
+	Join          wire.JoinPolicy  `msgpack:"join,omitempty"`
+	MaxMembers    int              `msgpack:"max,omitempty"`
+	Role          wire.Role        `msgpack:"role,omitempty"`
+	Facts         UserFacts        `msgpack:"facts,omitempty"`
+	Profile       *wire.Profile    `msgpack:"profile,omitempty"`
+	JoinSet       *wire.JoinPolicy `msgpack:"join_set,omitempty"`
+	MembersInvite *bool            `msgpack:"members_invite,omitempty"`
+	Seq           uint64           `msgpack:"seq,omitempty"` // pinned/unpinned message
+}
+
+// none is the argument type of ops that take no arguments.
+type none struct{}
+
+// req is a command that passed its op's checks, with its arguments (of type
+// T) and the host facts decoded.
+type req[T any] struct {
+	Command
+	args T
+	host HostFacts
+}

@@ -11,11 +11,9 @@ import (
 	"github.com/qunchat/qun/wire"
 )
 
-// GroupKind returns the cluster kind for group grains.
+// GroupKind returns the cluster kind of group grains.
 func GroupKind(d *Deps) *cluster.Kind {
-	return cluster.NewKind(KindGroup, actor.PropsFromProducer(func() actor.Actor {
-		return &groupGrain{deps: d}
-	}))
+	return grainKind(KindGroup, func() actor.Actor { return &groupGrain{deps: d} })
 }
 
 type pendingReply struct {

@@ -2,6 +2,7 @@ package actors
 
 import (
 	"time"
+	"unicode/utf8"
 
 	"github.com/qunchat/qun/wire"
 )
@@ -111,6 +112,9 @@ func notSelf(op wire.Op, actor, target string) *wire.Error {
 	return nil
 }
 
+// validText: at most max bytes of UTF-8.
+func validText(s string, max int) bool { return len(s) <= max && utf8.ValidString(s) }
+
 // validTarget checks the user an action is aimed at.
 func validTarget(user string) *wire.Error {
 	if user == "" || len(user) > maxTargetLen {
@@ -135,4 +139,51 @@ func (g *GroupMachine) mayInvite(user string) bool {
 // still invite (a code dies with its creator's right to invite).
 func (g *GroupMachine) codeLive(inv *inviteState, now int64) bool {
 	return inv != nil && inv.Expires > now && (inv.MaxUses == 0 || inv.Uses < inv.MaxUses) && g.mayInvite(inv.Creator)
+}
+
+// gate is the caller's standing an op requires before its handler runs.
+type gate uint8
+
+const (
+	gateNone     gate = iota // the handler checks for itself
+	gateExists               // the group exists
+	gateMember               // the caller is a member (dissolved or not)
+	gateLive                 // the caller is a member of a group that is not dissolved
+	gateRole                 // gateLive, with at least rule.min
+	gateInviter              // gateLive, and may invite
+	gateJoinable             // the caller may become a member now
+)
+
+// rule is what an op declares it needs.
+type rule struct {
+	gate gate
+	min  wire.Role // gateRole: the lowest role allowed
+	what string    // gateRole: what the op does, for the refusal
+	// notSelf: the op's target (wire.TargetArgs) may not be the caller.
+	notSelf bool
+	// host: the handler reads the HostFacts the engine attached.
+	host bool
+}
+
+// admit runs the checks of rule r for c.
+func (g *GroupMachine) admit(c Command, r rule, target string) *wire.Error {
+	var err *wire.Error
+	switch r.gate {
+	case gateExists:
+		err = g.exists()
+	case gateMember:
+		err = g.member(c.User)
+	case gateLive:
+		err = g.liveMember(c.User)
+	case gateRole:
+		err = g.hasRole(c.User, r.min, r.what)
+	case gateInviter:
+		err = g.inviter(c.User)
+	case gateJoinable:
+		err = g.joinable(c.User)
+	}
+	if err == nil && r.notSelf {
+		err = notSelf(c.Op, c.User, target)
+	}
+	return err
 }

@@ -54,41 +54,6 @@ func (g *GroupMachine) Handle(c Command) Effects {
 	return o.run(g, c)
 }
 
-// gate is the caller's standing an op requires before its handler runs.
-type gate uint8
-
-const (
-	gateNone     gate = iota // the handler checks for itself
-	gateExists               // the group exists
-	gateMember               // the caller is a member (dissolved or not)
-	gateLive                 // the caller is a member of a group that is not dissolved
-	gateRole                 // gateLive, with at least rule.min
-	gateInviter              // gateLive, and may invite
-	gateJoinable             // the caller may become a member now
-)
-
-// rule is what an op declares it needs.
-type rule struct {
-	gate gate
-	min  wire.Role // gateRole: the lowest role allowed
-	what string    // gateRole: what the op does, for the refusal
-	// notSelf: the op's target (wire.TargetArgs) may not be the caller.
-	notSelf bool
-	// host: the handler reads the HostFacts the engine attached.
-	host bool
-}
-
-// none is the argument type of ops that take no arguments.
-type none struct{}
-
-// req is a command that passed its op's checks, with its arguments (of type
-// T) and the host facts decoded.
-type req[T any] struct {
-	Command
-	args T
-	host HostFacts
-}
-
 // groupOp is one row of the table.
 type groupOp interface {
 	run(g *GroupMachine, c Command) Effects
@@ -129,27 +94,4 @@ func (o row[T]) run(g *GroupMachine, c Command) Effects {
 		}
 	}
 	return o.handle(g, r)
-}
-
-// admit runs the checks of rule r for c.
-func (g *GroupMachine) admit(c Command, r rule, target string) *wire.Error {
-	var err *wire.Error
-	switch r.gate {
-	case gateExists:
-		err = g.exists()
-	case gateMember:
-		err = g.member(c.User)
-	case gateLive:
-		err = g.liveMember(c.User)
-	case gateRole:
-		err = g.hasRole(c.User, r.min, r.what)
-	case gateInviter:
-		err = g.inviter(c.User)
-	case gateJoinable:
-		err = g.joinable(c.User)
-	}
-	if err == nil && r.notSelf {
-		err = notSelf(c.Op, c.User, target)
-	}
-	return err
 }

@@ -3,7 +3,6 @@ package actors
 import (
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/qunchat/qun/wire"
 )
@@ -49,8 +48,6 @@ func (g *GroupMachine) info() wire.GroupInfo {
 	sort.Strings(in.Admins)
 	return in
 }
-
-func validText(s string, max int) bool { return len(s) <= max && utf8.ValidString(s) }
 
 func (g *GroupMachine) update(r *req[wire.UpdateGroupArgs]) Effects {
 	a := &r.args

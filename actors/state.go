@@ -2,25 +2,6 @@ package actors
 
 import "github.com/qunchat/qun/wire"
 
-// record is one journal entry: the message clients see plus the state change
-// it stands for.
-type record struct {
-	Msg    wire.Message `msgpack:"m"`
-	Change *change      `msgpack:"c,omitempty"`
-}
-
-type change struct {
-	Name          string           `msgpack:"name,omitempty"`
-	Join          wire.JoinPolicy  `msgpack:"join,omitempty"`
-	MaxMembers    int              `msgpack:"max,omitempty"`
-	Role          wire.Role        `msgpack:"role,omitempty"`
-	Facts         UserFacts        `msgpack:"facts,omitempty"`
-	Profile       *wire.Profile    `msgpack:"profile,omitempty"`
-	JoinSet       *wire.JoinPolicy `msgpack:"join_set,omitempty"`
-	MembersInvite *bool            `msgpack:"members_invite,omitempty"`
-	Seq           uint64           `msgpack:"seq,omitempty"` // pinned/unpinned message
-}
-
 type memberState struct {
 	Role       wire.Role `msgpack:"r"`
 	Joined     int64     `msgpack:"j"`

@@ -11,11 +11,9 @@ import (
 	"github.com/qunchat/qun/wire"
 )
 
-// UserKind returns the cluster kind for user grains.
+// UserKind returns the cluster kind of user grains.
 func UserKind(d *Deps) *cluster.Kind {
-	return cluster.NewKind(KindUser, actor.PropsFromProducer(func() actor.Actor {
-		return &userGrain{deps: d}
-	}))
+	return grainKind(KindUser, func() actor.Actor { return &userGrain{deps: d} })
 }
 
 type userGrain struct {
