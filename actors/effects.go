@@ -75,6 +75,10 @@ type Effects struct {
 	DropHistory bool
 	// Closed: the group is gone; hubs unsubscribe everyone after the push.
 	Closed bool
+	// GroupName is the group's name, set when a user joined (join, apply,
+	// review): the engine records it in the user's list without a second
+	// call. It travels in pb.Result.GroupName, never to clients.
+	GroupName string
 	// Notice, if set, goes to the listed users' live connections.
 	Notice   *wire.Notice
 	NoticeTo []string

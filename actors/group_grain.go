@@ -144,7 +144,7 @@ func (g *groupGrain) call(ctx actor.Context, c *pb.Call) {
 	case eff.Read != nil:
 		res = g.read(eff.Read)
 	default:
-		res = &pb.Result{Body: eff.Reply}
+		res = &pb.Result{Body: eff.Reply, GroupName: eff.GroupName}
 	}
 	stream := groupStream(g.id)
 	for i := range eff.Records {

@@ -53,8 +53,7 @@ func (g *GroupMachine) join(r *req[wire.JoinArgs]) Effects {
 	}
 	rec := g.newRecord(r.Now, msg, &change{Facts: r.host.Profiles[r.User]})
 	e := okAfter(wire.JoinResult{Seq: rec.Msg.Seq, Name: g.st.Name}, rec)
-	e.AddUsers = []string{r.User}
-	e.Aux = aux
+	e.AddUsers, e.Aux, e.GroupName = []string{r.User}, aux, g.st.Name
 	return e
 }
 
@@ -147,7 +146,7 @@ func (g *GroupMachine) review(r *req[wire.ReviewArgs]) Effects {
 	default:
 		rec := g.newRecord(r.Now, sysMsg(wire.EventJoined, r.User, a.User, "approved"), &change{Facts: r.host.Profiles[a.User]})
 		e = okAfter(wire.SeqResult{Seq: rec.Msg.Seq}, rec)
-		e.Aux, e.AddUsers = aux, []string{a.User}
+		e.Aux, e.AddUsers, e.GroupName = aux, []string{a.User}, g.st.Name
 	}
 	e.Notice, e.NoticeTo = &wire.Notice{Kind: verdict, Group: g.st.ID, User: a.User, By: r.User}, []string{a.User}
 	return e
