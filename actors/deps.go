@@ -5,16 +5,14 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/cluster"
+
 	"github.com/qunchat/qun/persistence"
 )
 
-// Kind names of the grains, as registered with the cluster.
-const (
-	KindGroup = "group"
-	KindUser  = "user"
-)
-
-// Deps is what the grains of one node share. The engine builds it.
+// Deps is what the grains of one node share. The engine builds it, calls
+// EnsureDefaults, then Validate.
 type Deps struct {
 	// Store is the node's store. Required.
 	Store persistence.Store
@@ -32,16 +30,11 @@ type Deps struct {
 	Now func() time.Time
 }
 
-// Validate fills defaults and reports a bad field.
-func (d *Deps) Validate() error {
-	if d.Store == nil {
-		return fmt.Errorf("actors: Deps.Store is required")
-	}
+// EnsureDefaults fills every unset field with its documented default and
+// returns d.
+func (d *Deps) EnsureDefaults() *Deps {
 	if d.Group.MaxMembers == 0 && d.Group.PageMax == 0 {
 		d.Group = DefaultGroupConfig()
-	}
-	if err := d.Group.Validate(); err != nil {
-		return err
 	}
 	if d.IdleTimeout <= 0 {
 		d.IdleTimeout = 2 * time.Minute
@@ -55,8 +48,25 @@ func (d *Deps) Validate() error {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return nil
+	return d
 }
 
-func groupStream(id string) string { return "g/" + id }
-func userKey(id string) string     { return "u/" + id }
+// Validate reports a missing or bad field. It changes nothing.
+func (d *Deps) Validate() error {
+	switch {
+	case d.Store == nil:
+		return fmt.Errorf("actors: Deps.Store is required")
+	case d.IdleTimeout <= 0:
+		return fmt.Errorf("actors: Deps.IdleTimeout %v <= 0", d.IdleTimeout)
+	case d.WatchTTL <= 0:
+		return fmt.Errorf("actors: Deps.WatchTTL %v <= 0", d.WatchTTL)
+	case d.Logger == nil || d.Now == nil:
+		return fmt.Errorf("actors: Deps.Logger and Deps.Now are required (see EnsureDefaults)")
+	}
+	return d.Group.Validate()
+}
+
+// grainKind is the cluster kind of grains made by grain.
+func grainKind(kind string, grain func() actor.Actor) *cluster.Kind {
+	return cluster.NewKind(kind, actor.PropsFromProducer(grain))
+}

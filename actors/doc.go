@@ -18,6 +18,29 @@
 // the messages to online members. A failed commit stops the grain; the next
 // activation recovers from the snapshot plus the journal tail.
 //
+// # Files
+//
+// The group machine, bottom up (each file uses only those above it):
+// config.go (GroupConfig, limits), keys.go (every storage key and actor
+// name), ops.go (internal op codes), effects.go (Command, Effects, records),
+// state.go, apply.go (the only place group state changes), snapshot.go
+// (snapshot, restore, replay, aux load), guards.go (checks returning
+// *wire.Error, and the gates an op can declare), then the handlers by
+// concept — joining.go, moderation.go, profile.go, content.go — and
+// optable.go, the one table every group op is a row of: the gate the caller
+// must pass (exists, member, live member, minimum role, inviter, joinable),
+// whether the target may be the caller, whether host facts are read, and the
+// handler, which receives its arguments decoded (req[T]). A new group op is
+// one row and its handler.
+//
+// Around it: group_grain.go carries a machine's effects out; encoded.go
+// keeps each message's bytes from when it was written, so journal entries,
+// history pages and push frames splice them instead of decoding and
+// re-encoding; user_machine.go and user_grain.go are the user's; hub.go is
+// delivery; index_text.go (folding, ranking, query validation),
+// index_geo.go (distances, grids), index.go (the pure index) and
+// index_actor.go (the node's index actor) are discovery.
+//
 // # Fan-out
 //
 // A node has one Hub actor. Hubs watch the groups their connections belong

@@ -11,11 +11,9 @@ import (
 	"github.com/qunchat/qun/wire"
 )
 
-// GroupKind returns the cluster kind for group grains.
+// GroupKind returns the cluster kind of group grains.
 func GroupKind(d *Deps) *cluster.Kind {
-	return cluster.NewKind(KindGroup, actor.PropsFromProducer(func() actor.Actor {
-		return &groupGrain{deps: d}
-	}))
+	return grainKind(KindGroup, func() actor.Actor { return &groupGrain{deps: d} })
 }
 
 type pendingReply struct {
@@ -26,7 +24,8 @@ type pendingReply struct {
 }
 
 type pendingPush struct {
-	msg         wire.Message
+	seq         uint64
+	msg         RawMessage // encoded once, spliced into the push frame
 	add, remove []string
 	closed      bool
 }
@@ -61,7 +60,7 @@ type groupGrain struct {
 	broken   error
 	self     *actor.PID
 	system   *actor.ActorSystem
-	unsent   []record // applied but not yet handed to the store
+	unsent   []persistence.Event // journal entries applied but not yet handed to the store
 	aux      []AuxWrite
 	drop     bool // drop the journal in the next batch
 	flushing bool
@@ -145,12 +144,19 @@ func (g *groupGrain) call(ctx actor.Context, c *pb.Call) {
 	case eff.Read != nil:
 		res = g.read(eff.Read)
 	default:
-		res = &pb.Result{Body: eff.Reply}
+		res = &pb.Result{Body: eff.Reply, GroupName: eff.GroupName}
 	}
+	stream := groupStream(g.id)
 	for i := range eff.Records {
-		r := eff.Records[i]
-		g.unsent = append(g.unsent, r)
-		p := pendingPush{msg: r.Msg}
+		r := &eff.Records[i]
+		msg, entry, err := encodeRecord(r)
+		if err != nil {
+			g.fatal(err)
+			ctx.Respond(&pb.Result{Code: uint32(wire.CodeUnavailable), Error: "storage failed"})
+			return
+		}
+		g.unsent = append(g.unsent, persistence.Event{Stream: stream, Seq: r.Msg.Seq, Data: entry})
+		p := pendingPush{seq: r.Msg.Seq, msg: msg}
 		if i == len(eff.Records)-1 {
 			p.add, p.remove, p.closed = eff.AddUsers, eff.RemoveUsers, eff.Closed
 		}
@@ -185,20 +191,12 @@ func (g *groupGrain) flush() {
 		return
 	}
 	stream := groupStream(g.id)
-	b := &persistence.Batch{Events: make([]persistence.Event, 0, len(g.unsent))}
-	for i := range g.unsent {
-		data, err := wire.Marshal(&g.unsent[i])
-		if err != nil {
-			g.fatal(err)
-			return
-		}
-		b.Events = append(b.Events, persistence.Event{Stream: stream, Seq: g.unsent[i].Msg.Seq, Data: data})
-	}
+	b := &persistence.Batch{Events: g.unsent}
 	var upTo uint64
 	if len(g.unsent) > 0 {
-		upTo = g.unsent[len(g.unsent)-1].Msg.Seq
+		upTo = g.unsent[len(g.unsent)-1].Seq
 	}
-	g.unsent = g.unsent[:0]
+	g.unsent = nil // the batch owns the slice now
 	prefix := AuxPrefix(g.id)
 	for _, a := range g.aux {
 		if a.Value == nil {
@@ -263,7 +261,7 @@ func (g *groupGrain) onPersisted(ctx actor.Context, p *persisted) {
 	}
 	g.replies = kept
 	n := 0
-	for n < len(g.pushes) && g.pushes[n].msg.Seq <= d {
+	for n < len(g.pushes) && g.pushes[n].seq <= d {
 		n++
 	}
 	if n > 0 {
@@ -318,11 +316,11 @@ func (g *groupGrain) fanout(ctx actor.Context, ps []pendingPush) {
 	}
 	budget := g.deps.Group.MaxReplyBytes
 	for start := 0; start < len(ps); {
-		push := wire.Push{Group: g.id}
+		push := rawPush{Group: g.id}
 		d := &pb.Deliver{Group: g.id}
-		size, end := 64, start
+		size, end := 64+len(g.id), start
 		for end < len(ps) {
-			s := msgSize(&ps[end].msg)
+			s := len(ps[end].msg)
 			if end > start && (size+s > budget || len(ps[end].add) > 0 || len(ps[end].remove) > 0 || ps[end].closed) {
 				break
 			}
@@ -341,7 +339,7 @@ func (g *groupGrain) fanout(ctx actor.Context, ps []pendingPush) {
 			g.deps.Logger.Error("encode push", slog.String("group", g.id), slog.Any("err", err))
 			return
 		}
-		d.Frame, d.FirstSeq, d.LastSeq = frame, ps[start].msg.Seq, ps[end-1].msg.Seq
+		d.Frame, d.FirstSeq, d.LastSeq = frame, ps[start].seq, ps[end-1].seq
 		for _, w := range g.watchers {
 			ctx.Send(w.pid, d)
 		}
@@ -349,23 +347,8 @@ func (g *groupGrain) fanout(ctx actor.Context, ps []pendingPush) {
 	}
 }
 
-// msgSize is an upper estimate of a message's encoded size.
-func msgSize(m *wire.Message) int {
-	n := 96 + len(m.Sender) + len(m.CMID)
-	if t := m.Body.Text; t != nil {
-		n += len(t.Text)
-		for _, u := range t.Mentions {
-			n += len(u) + 2
-		}
-	}
-	if s := m.Body.System; s != nil {
-		n += len(s.Event) + len(s.Actor) + len(s.Target) + len(s.Text) + 40
-	}
-	return n
-}
-
 func (g *groupGrain) read(q *HistoryQuery) *pb.Result {
-	res := wire.HistoryResult{LastSeq: q.LastSeq}
+	res := HistoryPage{LastSeq: q.LastSeq}
 	var data [][]byte
 	size, budget := 64, g.deps.Group.MaxReplyBytes
 	take := func(e persistence.Event) bool {
@@ -391,10 +374,10 @@ func (g *groupGrain) read(q *HistoryQuery) *pb.Result {
 	if err != nil {
 		return &pb.Result{Code: uint32(wire.CodeUnavailable), Error: "history read failed"}
 	}
-	res.Msgs = make([]wire.Message, 0, len(data))
+	res.Msgs = make([]RawMessage, 0, len(data))
 	for _, b := range data {
-		var r record
-		if err := wire.Decode(b, &r); err != nil {
+		var r journalMessage // the message's bytes, not decoded
+		if err := wire.Decode(b, &r); err != nil || len(r.Msg) == 0 {
 			return &pb.Result{Code: uint32(wire.CodeInternal), Error: "corrupt journal entry"}
 		}
 		res.Msgs = append(res.Msgs, r.Msg)
@@ -444,7 +427,7 @@ func (g *groupGrain) idle(ctx actor.Context) {
 		ctx.SetReceiveTimeout(g.deps.IdleTimeout)
 		return
 	}
-	if g.broken == nil && g.m != nil && g.m.Exists() && g.m.sinceSnap > 0 {
+	if g.broken == nil && g.m != nil && g.m.Exists() && g.m.SnapshotStale() {
 		if data, seq, err := g.m.Snapshot(); err == nil {
 			g.deps.Store.Commit(&persistence.Batch{Snapshots: []persistence.Snapshot{{Stream: groupStream(g.id), Seq: seq, Data: data}}}, func(error) {})
 		}

@@ -20,10 +20,6 @@ type Conn interface {
 	Push(frame []byte) bool
 }
 
-// HubName is the actor name of every node's hub, so that groups address it
-// by PID on any node.
-const HubName = "qun-hub"
-
 // Hub is a node's delivery actor: it holds the node's live connections by
 // group and writes each pushed frame to every subscribed connection. Groups
 // send one message per node, not one per member.
@@ -135,10 +131,15 @@ func (h *Hub) WatchNow(groups []string) {
 // Detach forgets a connection.
 func (h *Hub) Detach(c Conn) { h.system.Root.Send(h.pid, &hubDetach{c: c}) }
 
-// Subscribe (or with stop, unsubscribes) a user's local connections to a
-// group without waiting.
-func (h *Hub) Subscribe(user, group string, stop bool) {
-	h.system.Root.Send(h.pid, &pb.Subscribe{User: user, Group: group, Stop: stop})
+// Subscribe subscribes a user's local connections to a group without
+// waiting (SubscribeNow waits for the watch).
+func (h *Hub) Subscribe(user, group string) {
+	h.system.Root.Send(h.pid, &pb.Subscribe{User: user, Group: group})
+}
+
+// Unsubscribe unsubscribes a user's local connections from a group.
+func (h *Hub) Unsubscribe(user, group string) {
+	h.system.Root.Send(h.pid, &pb.Subscribe{User: user, Group: group, Stop: true})
 }
 
 // Stats asks the hub for its counters.

@@ -2,221 +2,48 @@ package actors
 
 import (
 	"errors"
-	"fmt"
-	"log/slog"
 	"math"
 	"slices"
 	"strings"
-	"sync"
-	"time"
-	"unicode"
 	"unicode/utf8"
 
-	"github.com/asynkron/protoactor-go/actor"
-
-	"github.com/qunchat/qun/actors/pb"
-	"github.com/qunchat/qun/persistence"
 	"github.com/qunchat/qun/wire"
 )
 
-// Limits of discovery queries.
-const (
-	DefaultSearchLimit = 20  // results when a query names no limit
-	MaxSearchLimit     = 100 // larger limits are lowered to this
-	MaxQueryLen        = 100 // bytes of a search query or category
-	MaxNearbyRadiusKm  = 500.0
-	MaxIndexGet        = 1000 // groups named in one OpIndexGet
-)
+// Discovery: every node runs one index actor (IndexName, index_actor.go)
+// over an Index (this file). A group grain, whenever its profile, settings or member count change durably, writes its
+// IndexEntry under the KV key IndexKey(group) in the same batch, and sends
+// the entry to its own node's index actor. A node rebuilds its index from
+// the "ix/" keys at start. A query is asked of every node's index in
+// parallel and the answers are merged, so the design holds for a cluster.
 
-// EarthRadiusKm is the mean earth radius used for distances.
-const EarthRadiusKm = 6371.0088
-
-const kmPerDegree = EarthRadiusKm * math.Pi / 180 // ≈ 111.195 km along a meridian
-
-// Grid levels of the nearby index. A query uses the fine grid while it
-// touches at most maxFineCells cells (radius up to a few tens of km), else
-// the coarse one.
-const (
-	fineCellDeg   = 0.1
-	coarseCellDeg = 1.0
-	maxFineCells  = 256
-)
-
-// ValidateSearch checks a search and normalizes it in place: the query is
-// trimmed of surrounding white space, a zero limit becomes
-// DefaultSearchLimit and a larger one than MaxSearchLimit is lowered to it.
-// A query or a category is required.
-func ValidateSearch(a *wire.SearchArgs) error {
-	if len(a.Query) > MaxQueryLen || len(a.Category) > MaxQueryLen {
-		return wire.Errorf(wire.CodeBadRequest, "query and category are limited to %d bytes", MaxQueryLen)
-	}
-	if !utf8.ValidString(a.Query) || !utf8.ValidString(a.Category) {
-		return wire.Errorf(wire.CodeBadRequest, "query and category must be UTF-8")
-	}
-	a.Query = strings.TrimSpace(a.Query)
-	if a.Query == "" && a.Category == "" {
-		return wire.Errorf(wire.CodeBadRequest, "a query or a category is required")
-	}
-	return normLimit(&a.Limit)
+// IndexGetArgs names groups whose cards are wanted.
+type IndexGetArgs struct {
+	Groups []string `msgpack:"groups"`
 }
 
-// ValidateNearby checks a nearby query and normalizes its limit (see
-// ValidateSearch).
-func ValidateNearby(a *wire.NearbyArgs) error {
-	switch {
-	case math.IsNaN(a.Lat) || a.Lat < -90 || a.Lat > 90:
-		return wire.Errorf(wire.CodeBadRequest, "latitude must be in [-90, 90]")
-	case math.IsNaN(a.Lng) || a.Lng < -180 || a.Lng > 180:
-		return wire.Errorf(wire.CodeBadRequest, "longitude must be in [-180, 180]")
-	case math.IsNaN(a.RadiusKm) || a.RadiusKm <= 0 || a.RadiusKm > MaxNearbyRadiusKm:
-		return wire.Errorf(wire.CodeBadRequest, "radius must be in (0, %g] km", MaxNearbyRadiusKm)
-	}
-	return normLimit(&a.Limit)
+// IndexEntry is what discovery knows of a group.
+type IndexEntry struct {
+	Group      string          `msgpack:"g"`
+	Name       string          `msgpack:"name"`
+	Avatar     string          `msgpack:"avatar,omitempty"`
+	Category   string          `msgpack:"category,omitempty"`
+	City       string          `msgpack:"city,omitempty"`
+	Owner      string          `msgpack:"owner"`
+	Lat        float64         `msgpack:"lat,omitempty"`
+	Lng        float64         `msgpack:"lng,omitempty"`
+	HasLoc     bool            `msgpack:"has_loc,omitempty"`
+	Members    int             `msgpack:"members"`
+	Join       wire.JoinPolicy `msgpack:"join"`
+	Searchable bool            `msgpack:"searchable"`
+	Dissolved  bool            `msgpack:"dissolved,omitempty"` // remove from the index
 }
 
-func normLimit(l *int) error {
-	switch {
-	case *l < 0:
-		return wire.Errorf(wire.CodeBadRequest, "limit must not be negative")
-	case *l == 0:
-		*l = DefaultSearchLimit
-	case *l > MaxSearchLimit:
-		*l = MaxSearchLimit
-	}
-	return nil
+// Card renders an entry for clients.
+func (e *IndexEntry) Card() wire.GroupCard {
+	return wire.GroupCard{Group: e.Group, Name: e.Name, Avatar: e.Avatar, Category: e.Category, City: e.City,
+		Owner: e.Owner, Members: e.Members, Join: e.Join}
 }
-
-// FoldName is the form names and queries are compared in: lower case, with
-// full-width ASCII forms (Ａ, １, ＃) and the ideographic space folded to
-// ASCII. No Unicode normalization is applied.
-func FoldName(s string) string {
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= utf8.RuneSelf || c >= 'A' && c <= 'Z' {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		b.WriteRune(foldRune(r))
-	}
-	return b.String()
-}
-
-func foldRune(r rune) rune {
-	switch {
-	case r >= 0xFF01 && r <= 0xFF5E: // full-width ASCII
-		r -= 0xFEE0
-	case r == 0x3000: // ideographic space
-		r = ' '
-	}
-	return unicode.ToLower(r)
-}
-
-// searchTier ranks a folded name against a folded query: 0 exact, 1 prefix,
-// 2 other.
-func searchTier(name, q string) int {
-	switch {
-	case q == "":
-		return 2
-	case name == q:
-		return 0
-	case strings.HasPrefix(name, q):
-		return 1
-	}
-	return 2
-}
-
-// searchKey orders search results.
-type searchKey struct {
-	tier    int
-	members int
-	group   string
-}
-
-func (a *searchKey) less(b *searchKey) bool {
-	if a.tier != b.tier {
-		return a.tier < b.tier
-	}
-	if a.members != b.members {
-		return a.members > b.members
-	}
-	return a.group < b.group
-}
-
-// SortSearch sorts cards in search order for query (as given to
-// ValidateSearch): exact name match first, then name prefix, then by member
-// count (more first), then by group id.
-func SortSearch(cards []wire.GroupCard, query string) {
-	q := FoldName(strings.TrimSpace(query))
-	type keyed struct {
-		k searchKey
-		c wire.GroupCard
-	}
-	ks := make([]keyed, len(cards))
-	for i := range cards {
-		ks[i] = keyed{searchKey{searchTier(FoldName(cards[i].Name), q), cards[i].Members, cards[i].Group}, cards[i]}
-	}
-	slices.SortFunc(ks, func(a, b keyed) int { return cmpLess(a.k.less(&b.k), b.k.less(&a.k)) })
-	for i := range ks {
-		cards[i] = ks[i].c
-	}
-}
-
-// SortNearby sorts cards nearest first, then by group id.
-func SortNearby(cards []wire.GroupCard) {
-	slices.SortFunc(cards, func(a, b wire.GroupCard) int { return cmpLess(nearLess(&a, &b), nearLess(&b, &a)) })
-}
-
-// SortByMembers sorts cards by member count (more first), then by group id.
-func SortByMembers(cards []wire.GroupCard) {
-	slices.SortFunc(cards, func(a, b wire.GroupCard) int {
-		x := searchKey{2, a.Members, a.Group}
-		y := searchKey{2, b.Members, b.Group}
-		return cmpLess(x.less(&y), y.less(&x))
-	})
-}
-
-func nearLess(a, b *wire.GroupCard) bool {
-	if a.DistanceKm != b.DistanceKm {
-		return a.DistanceKm < b.DistanceKm
-	}
-	return a.Group < b.Group
-}
-
-func cmpLess(less, greater bool) int {
-	switch {
-	case less:
-		return -1
-	case greater:
-		return 1
-	}
-	return 0
-}
-
-// DedupCards keeps the first card of each group, in order.
-func DedupCards(cards []wire.GroupCard) []wire.GroupCard {
-	if len(cards) < 2 {
-		return cards
-	}
-	seen := make(map[string]struct{}, len(cards))
-	out := cards[:0]
-	for _, c := range cards {
-		if _, ok := seen[c.Group]; ok {
-			continue
-		}
-		seen[c.Group] = struct{}{}
-		out = append(out, c)
-	}
-	return out
-}
-
-// ---- the index ----
 
 type slotID = int32
 
@@ -584,37 +411,6 @@ func (x *Index) Search(a wire.SearchArgs) ([]wire.GroupCard, error) {
 	return out, nil
 }
 
-type nearKey struct {
-	dist  float64
-	h     float64 // haversine of dist, to reject candidates before computing dist
-	group string
-}
-
-func (a nearKey) before(b *nearKey) bool {
-	if a.dist != b.dist {
-		return a.dist < b.dist
-	}
-	return a.group < b.group
-}
-
-// havH is the haversine of the central angle between two points, given
-// their latitudes in degrees with their cosines, and their longitudes.
-func havH(lat1, cos1, lat2, cos2, dLngDeg float64) float64 {
-	const rad = math.Pi / 180
-	s1 := math.Sin((lat2 - lat1) * rad / 2)
-	s2 := math.Sin(dLngDeg * rad / 2)
-	h := s1*s1 + cos1*cos2*s2*s2
-	return min(h, 1)
-}
-
-func havKm(h float64) float64 { return 2 * EarthRadiusKm * math.Asin(math.Sqrt(h)) }
-
-// HaversineKm is the great-circle distance between two points in km.
-func HaversineKm(lat1, lng1, lat2, lng2 float64) float64 {
-	const rad = math.Pi / 180
-	return havKm(havH(lat1, math.Cos(lat1*rad), lat2, math.Cos(lat2*rad), lng2-lng1))
-}
-
 // Nearby finds searchable groups within a.RadiusKm of a point, nearest
 // first, with DistanceKm filled in.
 //
@@ -713,67 +509,6 @@ func (x *Index) Nearby(a wire.NearbyArgs) ([]wire.GroupCard, error) {
 	return out, nil
 }
 
-// ringBound is a lower bound, in km, of the distance from the query point
-// to any point in a cell of ring k or beyond (cells whose row or column is
-// at least k away from the query's cell qr, qc). Such a point lies outside
-// the band of rows qr-k+1..qr+k-1, at least the latitude difference to the
-// band's edge away, or outside the band of columns qc-k+1..qc+k-1, at least
-// the distance to the meridian at the band's edge away.
-func ringBound(lat, lng, cosLat float64, qr, qc, k int, cell float64, nCols int) float64 {
-	const rad = math.Pi / 180
-	inf := math.Inf(1)
-	latB := inf
-	if lo := float64(qr-k+1)*cell - 90; lo > -90 {
-		latB = (lat - lo) * kmPerDegree
-	}
-	if hi := float64(qr+k)*cell - 90; hi < 90 {
-		latB = min(latB, (hi-lat)*kmPerDegree)
-	}
-	lngB := inf
-	if 2*k-1 < nCols {
-		lo, hi := float64(qc-k+1)*cell-180, float64(qc+k)*cell-180
-		d := min(lng-lo, hi-lng, 90)
-		lngB = EarthRadiusKm * math.Asin(min(cosLat*math.Sin(d*rad), 1))
-	}
-	return max(min(latB, lngB), 0) * (1 - 1e-12)
-}
-
-// cellSpan is the number of grid rows and columns a query box touches.
-func cellSpan(latMin, latMax, lng, dLng float64, allLng bool, cell float64) (rows, cols int) {
-	rows = rowOf(latMax, cell) - rowOf(latMin, cell) + 1
-	nCols := int(math.Round(360 / cell))
-	if allLng {
-		return rows, nCols
-	}
-	cols = int(math.Floor((lng+dLng+180)/cell)) - int(math.Floor((lng-dLng+180)/cell)) + 1
-	return rows, min(cols, nCols)
-}
-
-func rowOf(lat, cell float64) int {
-	nRows := int(math.Round(180 / cell))
-	r := int(math.Floor((lat + 90) / cell))
-	return min(max(r, 0), nRows-1)
-}
-
-func cellOf(lat, lng, cell float64) uint64 {
-	nCols := int(math.Round(360 / cell))
-	c := int(math.Floor((lng + 180) / cell))
-	c = min(max(c, 0), nCols-1)
-	return uint64(rowOf(lat, cell))<<32 | uint64(c)
-}
-
-// normLng maps 180 to -180 (the same meridian).
-func normLng(lng float64) float64 {
-	if lng >= 180 {
-		return lng - 360
-	}
-	return lng
-}
-
-func validPoint(lat, lng float64) bool {
-	return lat >= -90 && lat <= 90 && lng >= -180 && lng <= 180 // false for NaN
-}
-
 // Get returns the cards of the named groups that are known (searchable or
 // not), in the order named, each once.
 func (x *Index) Get(groups []string) ([]wire.GroupCard, error) {
@@ -800,177 +535,4 @@ func (x *Index) ByOwner(user string) []wire.GroupCard {
 	}
 	SortByMembers(out)
 	return out
-}
-
-// ---- the actor ----
-
-// IndexActor is a node's running discovery index (actor IndexName).
-type IndexActor struct {
-	pid    *actor.PID
-	system *actor.ActorSystem
-	once   sync.Once
-}
-
-// StartIndex spawns the node's index actor, which first rebuilds the index
-// from the store's "ix/" keys (entries that do not decode are logged and
-// skipped). It returns once the index is built. Entries sent while it
-// rebuilds wait in its mailbox and are applied after the rebuild.
-func StartIndex(system *actor.ActorSystem, store persistence.Store, logger *slog.Logger) (*IndexActor, error) {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	ready := make(chan error, 1)
-	props := actor.PropsFromProducer(func() actor.Actor {
-		return &indexActor{store: store, log: logger, ready: ready}
-	})
-	pid, err := system.Root.SpawnNamed(props, IndexName)
-	if err != nil {
-		return nil, fmt.Errorf("actors: spawn index: %w", err)
-	}
-	select {
-	case err = <-ready:
-	case <-time.After(5 * time.Minute):
-		err = errors.New("index rebuild timed out")
-	}
-	if err != nil {
-		_ = system.Root.StopFuture(pid).Wait()
-		return nil, fmt.Errorf("actors: start index: %w", err)
-	}
-	return &IndexActor{pid: pid, system: system}, nil
-}
-
-// PID is the index actor's address.
-func (ia *IndexActor) PID() *actor.PID { return ia.pid }
-
-// Stop stops the index actor and waits for it. Idempotent.
-func (ia *IndexActor) Stop() {
-	ia.once.Do(func() { _ = ia.system.Root.StopFuture(ia.pid).Wait() })
-}
-
-type indexActor struct {
-	store persistence.Store
-	log   *slog.Logger
-	ready chan error
-	idx   *Index
-}
-
-// rebuild loads every "ix/" entry of the store.
-func rebuildIndex(store persistence.Store, log *slog.Logger) (*Index, error) {
-	idx := NewIndex()
-	bad := 0
-	err := store.Scan("ix/", func(key string, value []byte) bool {
-		var e IndexEntry
-		group := strings.TrimPrefix(key, "ix/")
-		if err := wire.Decode(value, &e); err != nil {
-			bad++
-			log.Warn("skipping bad index entry", slog.String("key", key), slog.Any("err", err))
-			return true
-		}
-		if e.Group == "" {
-			e.Group = group
-		}
-		if e.Group != group {
-			bad++
-			log.Warn("skipping index entry under another group's key", slog.String("key", key), slog.String("group", e.Group))
-			return true
-		}
-		_ = idx.Put(e)
-		return true
-	})
-	if err != nil {
-		return nil, err
-	}
-	if bad > 0 {
-		log.Warn("index rebuilt with bad entries skipped", slog.Int("groups", idx.Len()), slog.Int("skipped", bad))
-	}
-	return idx, nil
-}
-
-func (a *indexActor) Receive(ctx actor.Context) {
-	switch m := ctx.Message().(type) {
-	case *actor.Started:
-		idx, err := rebuildIndex(a.store, a.log)
-		if err != nil {
-			a.log.Error("index rebuild failed", slog.Any("err", err))
-			idx = NewIndex()
-		}
-		a.idx = idx
-		select {
-		case a.ready <- err:
-		default: // a restart after StartIndex returned
-		}
-	case *pb.Call:
-		body, err := a.handle(m)
-		if ctx.Sender() == nil {
-			if err != nil {
-				a.log.Warn("index call failed", slog.Int("op", int(m.Op)), slog.Any("err", err))
-			}
-			return
-		}
-		if err != nil {
-			var we *wire.Error
-			if !errors.As(err, &we) {
-				we = wire.Errorf(wire.CodeInternal, "%v", err)
-			}
-			ctx.Respond(&pb.Result{Code: uint32(we.Code), Error: we.Msg})
-			return
-		}
-		ctx.Respond(&pb.Result{Body: body})
-	}
-}
-
-func (a *indexActor) handle(c *pb.Call) ([]byte, error) {
-	args := c.Args
-	if len(args) == 0 {
-		args = []byte{0x80} // an empty map
-	}
-	bad := func(err error) error { return wire.Errorf(wire.CodeBadRequest, "arguments: %v", err) }
-	var cards []wire.GroupCard
-	switch wire.Op(c.Op) {
-	case OpIndexPut:
-		var e IndexEntry
-		if err := wire.Decode(args, &e); err != nil {
-			return nil, bad(err)
-		}
-		if err := a.idx.Put(e); err != nil {
-			return nil, wire.Errorf(wire.CodeBadRequest, "%v", err)
-		}
-		return wire.Marshal(wire.Empty{})
-	case OpIndexSearch:
-		var s wire.SearchArgs
-		if err := wire.Decode(args, &s); err != nil {
-			return nil, bad(err)
-		}
-		var err error
-		if cards, err = a.idx.Search(s); err != nil {
-			return nil, err
-		}
-	case OpIndexNearby:
-		var n wire.NearbyArgs
-		if err := wire.Decode(args, &n); err != nil {
-			return nil, bad(err)
-		}
-		var err error
-		if cards, err = a.idx.Nearby(n); err != nil {
-			return nil, err
-		}
-	case OpIndexGet:
-		var g IndexGetArgs
-		if err := wire.Decode(args, &g); err != nil {
-			return nil, bad(err)
-		}
-		var err error
-		if cards, err = a.idx.Get(g.Groups); err != nil {
-			return nil, err
-		}
-	case OpIndexByOwner:
-		var u wire.UserArgs
-		if err := wire.Decode(args, &u); err != nil {
-			return nil, bad(err)
-		}
-		cards = a.idx.ByOwner(u.User)
-	default:
-		return nil, wire.Errorf(wire.CodeUnknownOp, "unknown index operation %d", c.Op)
-	}
-	return wire.Marshal(&wire.SearchResult{Groups: cards})
 }

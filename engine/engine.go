@@ -146,7 +146,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		Store: e.store, Group: e.cfg.Group, IdleTimeout: e.cfg.GrainIdle, WatchTTL: e.cfg.WatchTTL,
 		Logger: e.log.With("component", "actors"),
 	}
-	if err := e.deps.Validate(); err != nil {
+	if err := e.deps.EnsureDefaults().Validate(); err != nil {
 		return err
 	}
 	rhost, rport, err := splitHostPort(e.cfg.RemoteAddr)
@@ -575,7 +575,7 @@ func (e *Engine) leave(user string, args []byte) ([]byte, error) {
 		Args: marshalArgs(actors.UserGroupArgs{Group: g})}); err != nil {
 		return nil, err
 	}
-	e.hub.Subscribe(user, g, true)
+	e.hub.Unsubscribe(user, g)
 	return body, nil
 }
 

@@ -95,9 +95,10 @@ func (x *Call) GetHost() []byte {
 // Result answers a Call.
 type Result struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Code          uint32                 `protobuf:"varint,1,opt,name=code,proto3" json:"code,omitempty"`  // 0 = success, else a wire.Code
-	Error         string                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"` // text for the client
-	Body          []byte                 `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`   // msgpack-encoded result
+	Code          uint32                 `protobuf:"varint,1,opt,name=code,proto3" json:"code,omitempty"`                           // 0 = success, else a wire.Code
+	Error         string                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`                          // text for the client
+	Body          []byte                 `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`                            // msgpack-encoded result
+	GroupName     string                 `protobuf:"bytes,4,opt,name=group_name,json=groupName,proto3" json:"group_name,omitempty"` // the group's name after the operation, for the engine (join, apply, review); never sent to clients
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -151,6 +152,13 @@ func (x *Result) GetBody() []byte {
 		return x.Body
 	}
 	return nil
+}
+
+func (x *Result) GetGroupName() string {
+	if x != nil {
+		return x.GroupName
+	}
+	return ""
 }
 
 // Deliver carries one encoded push frame from a group to a node's hub, which
@@ -396,11 +404,13 @@ const file_actors_proto_rawDesc = "" +
 	"\x02op\x18\x01 \x01(\rR\x02op\x12\x12\n" +
 	"\x04user\x18\x02 \x01(\tR\x04user\x12\x12\n" +
 	"\x04args\x18\x03 \x01(\fR\x04args\x12\x12\n" +
-	"\x04host\x18\x04 \x01(\fR\x04host\"F\n" +
+	"\x04host\x18\x04 \x01(\fR\x04host\"e\n" +
 	"\x06Result\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\rR\x04code\x12\x14\n" +
 	"\x05error\x18\x02 \x01(\tR\x05error\x12\x12\n" +
-	"\x04body\x18\x03 \x01(\fR\x04body\"\xe4\x01\n" +
+	"\x04body\x18\x03 \x01(\fR\x04body\x12\x1d\n" +
+	"\n" +
+	"group_name\x18\x04 \x01(\tR\tgroupName\"\xe4\x01\n" +
 	"\aDeliver\x12\x14\n" +
 	"\x05group\x18\x01 \x01(\tR\x05group\x12\x1b\n" +
 	"\tfirst_seq\x18\x02 \x01(\x04R\bfirstSeq\x12\x19\n" +

@@ -1,0 +1,30 @@
+package wire
+
+// emptyMap is the msgpack encoding of an empty map: what missing arguments
+// mean.
+var emptyMap = []byte{0x80}
+
+// ArgsOrEmpty returns b, or an empty msgpack map when b is empty: an
+// operation called without arguments gets its argument type's zero value.
+func ArgsOrEmpty(b []byte) []byte {
+	if len(b) == 0 {
+		return emptyMap
+	}
+	return b
+}
+
+// DecodeArgs decodes an operation's arguments (empty means an empty map)
+// into v, a pointer to the op's concrete argument type. A failure is a
+// CodeBadRequest error.
+func DecodeArgs(b []byte, v any) *Error {
+	if err := Decode(ArgsOrEmpty(b), v); err != nil {
+		return Errorf(CodeBadRequest, "arguments: %v", err)
+	}
+	return nil
+}
+
+// Args decodes an operation's arguments into a new T (see DecodeArgs).
+func Args[T any](b []byte) (T, *Error) {
+	var v T
+	return v, DecodeArgs(b, &v)
+}
