@@ -356,10 +356,16 @@ func (c *Client) closedErr() error {
 	return ErrClosed
 }
 
+// call runs op and decodes its result as an R.
+func call[R any](ctx context.Context, c *Client, op wire.Op, args any) (R, error) {
+	var r R
+	err := c.Call(ctx, op, args, &r)
+	return r, err
+}
+
 // seqCall runs an op whose result is a SeqResult.
 func (c *Client) seqCall(ctx context.Context, op wire.Op, args any) (uint64, error) {
-	var r wire.SeqResult
-	err := c.Call(ctx, op, args, &r)
+	r, err := call[wire.SeqResult](ctx, c, op, args)
 	return r.Seq, err
 }
 

@@ -14,45 +14,33 @@ import (
 // SendText posts a text message. cmid makes retries idempotent; the result
 // arrives once the message is durable.
 func (c *Client) SendText(ctx context.Context, group, cmid, text string) (wire.SendResult, error) {
-	var r wire.SendResult
-	err := c.Call(ctx, wire.OpSend, &wire.SendArgs{Group: group, CMID: cmid, Type: wire.MsgText, Body: wire.Body{Text: &wire.TextBody{Text: text}}}, &r)
-	return r, err
+	return call[wire.SendResult](ctx, c, wire.OpSend, &wire.SendArgs{Group: group, CMID: cmid, Type: wire.MsgText, Body: wire.Body{Text: &wire.TextBody{Text: text}}})
 }
 
 // History reads one page of a group's history.
 func (c *Client) History(ctx context.Context, a wire.HistoryArgs) (wire.HistoryResult, error) {
-	var r wire.HistoryResult
-	err := c.Call(ctx, wire.OpHistory, &a, &r)
-	return r, err
+	return call[wire.HistoryResult](ctx, c, wire.OpHistory, &a)
 }
 
 // Resync asks for everything after the given seq per group. Missed messages
 // arrive through OnPush (and OnGap past the server's bound) before it returns.
 func (c *Client) Resync(ctx context.Context, last map[string]uint64) (wire.ResyncResult, error) {
-	var r wire.ResyncResult
-	err := c.Call(ctx, wire.OpResync, &wire.ResyncArgs{Groups: last}, &r)
-	return r, err
+	return call[wire.ResyncResult](ctx, c, wire.OpResync, &wire.ResyncArgs{Groups: last})
 }
 
 // Members reads one page of the member list.
 func (c *Client) Members(ctx context.Context, a wire.MembersArgs) (wire.MembersResult, error) {
-	var r wire.MembersResult
-	err := c.Call(ctx, wire.OpMembers, &a, &r)
-	return r, err
+	return call[wire.MembersResult](ctx, c, wire.OpMembers, &a)
 }
 
 // GroupInfo describes a group.
 func (c *Client) GroupInfo(ctx context.Context, group string) (wire.GroupInfo, error) {
-	var r wire.GroupInfo
-	err := c.Call(ctx, wire.OpGroupInfo, &wire.GroupArgs{Group: group}, &r)
-	return r, err
+	return call[wire.GroupInfo](ctx, c, wire.OpGroupInfo, &wire.GroupArgs{Group: group})
 }
 
 // GroupStats returns a group's member and activity figures.
 func (c *Client) GroupStats(ctx context.Context, group string) (wire.GroupStats, error) {
-	var r wire.GroupStats
-	err := c.Call(ctx, wire.OpGroupStats, &wire.GroupArgs{Group: group}, &r)
-	return r, err
+	return call[wire.GroupStats](ctx, c, wire.OpGroupStats, &wire.GroupArgs{Group: group})
 }
 
 // Announce publishes the group's announcement (owner and admins).
@@ -68,9 +56,7 @@ func (c *Client) AckAnnouncement(ctx context.Context, group string) error {
 // AnnouncementState returns the current announcement and who has not
 // acknowledged it (owner and admins).
 func (c *Client) AnnouncementState(ctx context.Context, group string) (wire.AnnounceStateResult, error) {
-	var r wire.AnnounceStateResult
-	err := c.Call(ctx, wire.OpAnnounceState, &wire.GroupArgs{Group: group}, &r)
-	return r, err
+	return call[wire.AnnounceStateResult](ctx, c, wire.OpAnnounceState, &wire.GroupArgs{Group: group})
 }
 
 // Pin pins message seq of the group (owner and admins).

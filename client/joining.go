@@ -21,17 +21,13 @@ func (c *Client) CreateGroup(ctx context.Context, name string) (string, error) {
 
 // Join joins an open group. See JoinCode for invite codes.
 func (c *Client) Join(ctx context.Context, group string) (wire.JoinResult, error) {
-	var r wire.JoinResult
-	err := c.Call(ctx, wire.OpJoin, &wire.JoinArgs{Group: group}, &r)
-	return r, err
+	return call[wire.JoinResult](ctx, c, wire.OpJoin, &wire.JoinArgs{Group: group})
 }
 
 // JoinCode joins the group an invite code belongs to, whatever its join
 // policy.
 func (c *Client) JoinCode(ctx context.Context, code string) (wire.JoinResult, error) {
-	var r wire.JoinResult
-	err := c.Call(ctx, wire.OpJoin, &wire.JoinArgs{Code: code}, &r)
-	return r, err
+	return call[wire.JoinResult](ctx, c, wire.OpJoin, &wire.JoinArgs{Code: code})
 }
 
 // Leave leaves a group.
@@ -42,9 +38,7 @@ func (c *Client) Leave(ctx context.Context, group string) error {
 // Apply asks to join a group: an open group is joined at once
 // (Joined true), an approval group queues the request for review.
 func (c *Client) Apply(ctx context.Context, group, note string) (wire.ApplyResult, error) {
-	var r wire.ApplyResult
-	err := c.Call(ctx, wire.OpApply, &wire.ApplyArgs{Group: group, Note: note}, &r)
-	return r, err
+	return call[wire.ApplyResult](ctx, c, wire.OpApply, &wire.ApplyArgs{Group: group, Note: note})
 }
 
 // Review approves or rejects user's pending join request (owner and
