@@ -31,8 +31,9 @@ type SessionOptions struct {
 	MaxReconnects int
 	// SendAttempts bounds the attempts of one SendText. Default 10.
 	SendAttempts int
-	// SendTimeout bounds one send attempt. Default 10 s.
-	SendTimeout time.Duration
+	// AttemptTimeout bounds each request the session makes: one send
+	// attempt, a resync, a history page. Default 10 s.
+	AttemptTimeout time.Duration
 	// HistoryPage is the page size used to fill gaps. Default 200.
 	HistoryPage int
 	// QueueLimit bounds the events buffered per subscription; past it the
@@ -64,8 +65,8 @@ func (o *SessionOptions) ensureDefaults() error {
 	if o.SendAttempts <= 0 {
 		o.SendAttempts = 10
 	}
-	if o.SendTimeout <= 0 {
-		o.SendTimeout = 10 * time.Second
+	if o.AttemptTimeout <= 0 {
+		o.AttemptTimeout = 10 * time.Second
 	}
 	if o.HistoryPage <= 0 {
 		o.HistoryPage = 200
@@ -239,7 +240,9 @@ func (s *Session) reconnectLoop() {
 			nc.Close()
 			return
 		}
-		_, _ = nc.Resync(s.ctx, s.lastSeqs())
+		rctx, cancel := context.WithTimeout(s.ctx, s.opts.AttemptTimeout)
+		_, _ = nc.Resync(rctx, s.lastSeqs()) // missed messages come as pushes; what it cannot give, the fills below fetch
+		cancel()
 		s.state(State{Connected: true})
 		for _, sub := range s.subscriptions() {
 			s.fill(sub)
@@ -313,7 +316,7 @@ func (s *Session) SendText(ctx context.Context, group, cmid, text string) (wire.
 		if cerr != nil {
 			return wire.SendResult{}, cerr
 		}
-		actx, cancel := context.WithTimeout(ctx, s.opts.SendTimeout)
+		actx, cancel := context.WithTimeout(ctx, s.opts.AttemptTimeout)
 		var r wire.SendResult
 		r, err = c.SendText(actx, group, cmid, text)
 		cancel()

@@ -348,3 +348,34 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// A reader slower than the group: past QueueLimit the session stops
+// queueing pushes and fetches the rest from history as the reader catches
+// up.
+func TestSessionSlowReaderCatchesUpFromHistory(t *testing.T) {
+	e := testserver.Start(t, testserver.Config(t.TempDir()))
+	ctx := ctxFor(t)
+	writer := dialUser(t, e, "alice")
+	g, err := writer.CreateGroup(ctx, "slow reader")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := client.Connect(ctx, e.Addr().String(), client.SessionOptions{
+		Options: client.Options{Token: testserver.Token(t, e, "alice")}, QueueLimit: 4, HistoryPage: 3,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sub, err := s.Subscribe(g, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 30
+	for i := 0; i < n; i++ {
+		if _, err := writer.SendText(ctx, g, fmt.Sprint("c", i), fmt.Sprint("m", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantTexts(t, collect(t, sub, 1, fmt.Sprint("m", n-1)), 0, n)
+}

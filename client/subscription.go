@@ -217,8 +217,19 @@ func (s *Session) fill(sub *Subscription) {
 }
 
 func (s *Session) fillLoop(sub *Subscription) {
+	fails := 0
 	for i := 0; i < maxFillPages; i++ {
-		if s.fillPage(sub) {
+		more, err := s.fillPage(sub)
+		switch {
+		case err != nil && retryable(err):
+			// The connection went, or the server was busy: try again.
+			if !s.sleep(s.ctx, s.backoff(fails)) {
+				i = maxFillPages
+			}
+			fails++
+			continue
+		case more:
+			fails = 0
 			continue
 		}
 		sub.mu.Lock()
@@ -236,20 +247,24 @@ func (s *Session) fillLoop(sub *Subscription) {
 	sub.mu.Unlock()
 }
 
-// fillPage queues one page of history; true if there is more to fetch.
-func (s *Session) fillPage(sub *Subscription) bool {
+// fillPage queues one page of history; more says there is more to fetch
+// now. An error retrying cannot fix (not a member any more) ends the fill
+// until the next push, gap or reconnect asks again.
+func (s *Session) fillPage(sub *Subscription) (more bool, err error) {
 	c, err := s.Conn(s.ctx)
 	if err != nil {
-		return false
+		return false, err
 	}
-	h, err := c.History(s.ctx, wire.HistoryArgs{Group: sub.group, After: wire.After(sub.lastSeq()), Limit: s.opts.HistoryPage})
-	if err != nil || len(h.Msgs) == 0 {
-		return false
+	ctx, cancel := context.WithTimeout(s.ctx, s.opts.AttemptTimeout)
+	defer cancel()
+	h, err := c.History(ctx, wire.HistoryArgs{Group: sub.group, After: wire.After(sub.lastSeq()), Limit: s.opts.HistoryPage})
+	if err != nil {
+		return false, err
 	}
 	for _, m := range h.Msgs {
 		if !sub.offer(m, true) {
-			return false // the queue is full; Next asks again
+			return false, nil // the queue is full; Next asks again
 		}
 	}
-	return h.More
+	return h.More && len(h.Msgs) > 0, nil
 }
