@@ -377,5 +377,6 @@ func TestSessionSlowReaderCatchesUpFromHistory(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	waitUntil(t, "the subscription is behind and idle", func() bool { return client.BehindAndIdle(sub) })
 	wantTexts(t, collect(t, sub, 1, fmt.Sprint("m", n-1)), 0, n)
 }
