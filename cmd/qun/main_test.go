@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/qunchat/qun/internal/leaktest"
+	"github.com/qunchat/qun/internal/testserver"
 
 	"github.com/qunchat/qun/client"
 	"github.com/qunchat/qun/engine"
@@ -31,30 +32,12 @@ type node struct {
 
 func startNode(t *testing.T) *node {
 	t.Helper()
-	cfg := engine.DefaultConfig()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.DataDir = t.TempDir()
-	cfg.CreateMinFriends = 0
-	e, err := engine.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := e.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = e.Close() })
-	return &node{t: t, e: e}
+	return &node{t: t, e: testserver.Start(t, testserver.Config(t.TempDir()))}
 }
 
 func (n *node) token(user string) string {
 	n.t.Helper()
-	tok, err := n.e.MintToken(user)
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	return tok
+	return testserver.Token(n.t, n.e, user)
 }
 
 // qun runs the CLI as user and returns its output, exit status and the

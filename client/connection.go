@@ -356,72 +356,25 @@ func (c *Client) closedErr() error {
 	return ErrClosed
 }
 
-// ---- typed operations ----
-
-// CreateGroup creates a group owned by the caller and returns its id.
-func (c *Client) CreateGroup(ctx context.Context, name string) (string, error) {
-	var r wire.CreateGroupResult
-	err := c.Call(ctx, wire.OpCreateGroup, &wire.CreateGroupArgs{Name: name}, &r)
-	return r.Group, err
-}
-
-// Join joins an open group. See JoinCode for invite codes.
-func (c *Client) Join(ctx context.Context, group string) (wire.JoinResult, error) {
-	var r wire.JoinResult
-	err := c.Call(ctx, wire.OpJoin, &wire.JoinArgs{Group: group}, &r)
+// call runs op and decodes its result as an R.
+func call[R any](ctx context.Context, c *Client, op wire.Op, args any) (R, error) {
+	var r R
+	err := c.Call(ctx, op, args, &r)
 	return r, err
 }
 
-// Leave leaves a group.
-func (c *Client) Leave(ctx context.Context, group string) error {
-	return c.Call(ctx, wire.OpLeave, &wire.GroupArgs{Group: group}, nil)
+// seqCall runs an op whose result is a SeqResult.
+func (c *Client) seqCall(ctx context.Context, op wire.Op, args any) (uint64, error) {
+	r, err := call[wire.SeqResult](ctx, c, op, args)
+	return r.Seq, err
 }
 
-// SendText posts a text message. cmid makes retries idempotent; the result
-// arrives once the message is durable.
-func (c *Client) SendText(ctx context.Context, group, cmid, text string) (wire.SendResult, error) {
-	var r wire.SendResult
-	err := c.Call(ctx, wire.OpSend, &wire.SendArgs{Group: group, CMID: cmid, Type: wire.MsgText, Body: wire.Body{Text: &wire.TextBody{Text: text}}}, &r)
-	return r, err
-}
-
-// History reads one page of a group's history.
-func (c *Client) History(ctx context.Context, a wire.HistoryArgs) (wire.HistoryResult, error) {
-	var r wire.HistoryResult
-	err := c.Call(ctx, wire.OpHistory, &a, &r)
-	return r, err
-}
-
-// Members reads one page of the member list.
-func (c *Client) Members(ctx context.Context, a wire.MembersArgs) (wire.MembersResult, error) {
-	var r wire.MembersResult
-	err := c.Call(ctx, wire.OpMembers, &a, &r)
-	return r, err
-}
-
-// GroupInfo describes a group.
-func (c *Client) GroupInfo(ctx context.Context, group string) (wire.GroupInfo, error) {
-	var r wire.GroupInfo
-	err := c.Call(ctx, wire.OpGroupInfo, &wire.GroupArgs{Group: group}, &r)
-	return r, err
-}
-
-// MyGroups lists the caller's groups with unread counts.
-func (c *Client) MyGroups(ctx context.Context) ([]wire.MyGroup, error) {
-	var r wire.MyGroupsResult
-	err := c.Call(ctx, wire.OpMyGroups, &wire.Empty{}, &r)
-	return r.Groups, err
-}
-
-// MarkRead moves the caller's read position.
-func (c *Client) MarkRead(ctx context.Context, group string, seq uint64) error {
-	return c.Call(ctx, wire.OpMarkRead, &wire.MarkReadArgs{Group: group, Seq: seq}, nil)
-}
-
-// Resync asks for everything after the given seq per group. Missed messages
-// arrive through OnPush (and OnGap past the server's bound) before it returns.
-func (c *Client) Resync(ctx context.Context, last map[string]uint64) (wire.ResyncResult, error) {
-	var r wire.ResyncResult
-	err := c.Call(ctx, wire.OpResync, &wire.ResyncArgs{Groups: last}, &r)
-	return r, err
+// millis converts d to whole milliseconds, rounding a positive duration of
+// less than 1 ms up so that it does not read as 0.
+func millis(d time.Duration) int64 {
+	ms := d.Milliseconds()
+	if ms == 0 && d > 0 {
+		ms = 1
+	}
+	return ms
 }

@@ -10,13 +10,13 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/qunchat/qun/client"
+	"github.com/qunchat/qun/internal/leaktest"
 	"github.com/qunchat/qun/wire"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+// TestMain: goleak with no ignore list; see internal/leaktest.
+func TestMain(m *testing.M) { leaktest.Main(m) }
 
 // fakeServer accepts one connection, answers the hello, and answers every
 // request with reply. Before each reply it sends the frames in extra (a
