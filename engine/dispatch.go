@@ -158,7 +158,15 @@ func (e *Engine) dispatch(r request) pending {
 	return pending{e: e, r: r, run: rt.run}
 }
 
-// do runs one operation for user in process and returns its msgpack result.
-func (e *Engine) do(ctx context.Context, user string, op wire.Op, args []byte) ([]byte, error) {
+// Call runs one operation for user inside the host's process, routed from
+// the same table as a client's request: args and the result are the op's
+// msgpack maps (docs/protocol.md; wire.Marshal and wire.Decode), errors are
+// *wire.Error as a client sees them. user is trusted: the host has
+// authenticated it. Pushes the op would send the caller's connection (resync,
+// catch-up after a join) are not made; use a connection for those.
+func (e *Engine) Call(ctx context.Context, user string, op wire.Op, args []byte) ([]byte, error) {
+	if err := ValidUserID(user); err != nil {
+		return nil, wire.Errorf(wire.CodeBadRequest, "invalid user id")
+	}
 	return e.dispatch(request{ctx: ctx, user: user, op: op, args: args}).wait()
 }
