@@ -36,7 +36,9 @@
 // client's request and Engine.Call alike); membership.go the operations that
 // span user and group grains; resync.go, mygroups.go and discovery.go the
 // rest; grain.go and args.go the grain calls and argument helpers they share.
-// Files depend in that order, downwards only.
+// Apart from the Engine type, files depend one way only: engine.go → conn.go
+// → dispatch.go → membership.go → resync.go, and dispatch.go → mygroups.go,
+// discovery.go, hooks.go; all of them → grain.go, args.go.
 //
 // # Concurrency
 //

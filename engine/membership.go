@@ -90,6 +90,21 @@ func (e *Engine) groupName(user, g string) string {
 	return s.Info.Name
 }
 
+// admit asks group g's grain to run r.op (join, apply, review, invite) with
+// args, the host's facts about the joiners travelling with the call, and
+// decodes its reply into res.
+func (e *Engine) admit(r request, g string, args []byte, res any, joiners ...string) ([]byte, error) {
+	host, err := e.hostFacts(joiners...)
+	if err != nil {
+		return nil, err
+	}
+	body, err := e.groupCall(r.user, r.op, g, args, host)
+	if err != nil {
+		return nil, err
+	}
+	return body, decodeInto(body, res)
+}
+
 // join runs wire.OpJoin: an open group, or any group with a valid code.
 func (e *Engine) join(r request) ([]byte, error) {
 	var a wire.JoinArgs
@@ -108,16 +123,9 @@ func (e *Engine) join(r request) ([]byte, error) {
 	if err := validGroupID(g); err != nil {
 		return nil, err
 	}
-	host, err := e.hostFacts(r.user)
-	if err != nil {
-		return nil, err
-	}
-	body, err := e.groupCall(r.user, wire.OpJoin, g, args, host)
-	if err != nil {
-		return nil, err
-	}
 	var res wire.JoinResult
-	if err := decodeInto(body, &res); err != nil {
+	body, err := e.admit(r, g, args, &res, r.user)
+	if err != nil {
 		return nil, err
 	}
 	if err := e.joined(r.user, g, res.Name, res.Seq, r.out); err != nil {
@@ -132,16 +140,9 @@ func (e *Engine) applyJoin(r request) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	host, err := e.hostFacts(r.user)
-	if err != nil {
-		return nil, err
-	}
-	body, err := e.groupCall(r.user, wire.OpApply, g, r.args, host)
-	if err != nil {
-		return nil, err
-	}
 	var res wire.ApplyResult
-	if err := decodeInto(body, &res); err != nil {
+	body, err := e.admit(r, g, r.args, &res, r.user)
+	if err != nil {
 		return nil, err
 	}
 	if res.Joined {
@@ -158,16 +159,9 @@ func (e *Engine) review(r request) ([]byte, error) {
 	if err := parseGroupArgs(r.args, &a, &a.Group); err != nil {
 		return nil, err
 	}
-	host, err := e.hostFacts(a.User)
-	if err != nil {
-		return nil, err
-	}
-	body, err := e.groupCall(r.user, wire.OpReview, a.Group, r.args, host)
-	if err != nil {
-		return nil, err
-	}
 	var res wire.SeqResult
-	if err := decodeInto(body, &res); err != nil {
+	body, err := e.admit(r, a.Group, r.args, &res, a.User)
+	if err != nil {
 		return nil, err
 	}
 	if a.Approve && res.Seq > 0 {
@@ -199,16 +193,9 @@ func (e *Engine) invite(r request) ([]byte, error) {
 			return nil, wire.Errorf(wire.CodeNotAllowed, "%s is not your friend: only mutual followers can be invited", u)
 		}
 	}
-	host, err := e.hostFacts(a.Users...)
-	if err != nil {
-		return nil, err
-	}
-	body, err := e.groupCall(r.user, wire.OpInvite, a.Group, r.args, host)
-	if err != nil {
-		return nil, err
-	}
 	var res wire.SeqResult
-	if err := decodeInto(body, &res); err != nil {
+	body, err := e.admit(r, a.Group, r.args, &res, a.Users...)
+	if err != nil {
 		return nil, err
 	}
 	// The invited events are consecutive, ending at res.Seq.
@@ -222,17 +209,29 @@ func (e *Engine) invite(r request) ([]byte, error) {
 	return body, nil
 }
 
+// removal runs an operation that takes user out of group g in the group
+// grain, then has user's grain forget g. forgot is the user grain's error:
+// the group's change stands either way (a stale entry is dropped by the
+// user's next my_groups).
+func (e *Engine) removal(r request, g, user string) (body []byte, forgot, err error) {
+	body, err = e.groupCall(r.user, r.op, g, r.args, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return body, e.userCall(user, actors.OpUserRemove, actors.UserGroupArgs{Group: g}), nil
+}
+
 // leave runs wire.OpLeave.
 func (e *Engine) leave(r request) ([]byte, error) {
 	g, err := groupOf(r.args)
 	if err != nil {
 		return nil, err
 	}
-	body, err := e.groupCall(r.user, wire.OpLeave, g, r.args, nil)
-	if err != nil {
-		return nil, err
+	body, forgot, err := e.removal(r, g, r.user)
+	if err == nil {
+		err = forgot
 	}
-	if err := e.userCall(r.user, actors.OpUserRemove, actors.UserGroupArgs{Group: g}); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	e.hub.Subscribe(r.user, g, true)
@@ -245,12 +244,8 @@ func (e *Engine) removeMember(r request) ([]byte, error) {
 	if err := parseGroupArgs(r.args, &a, &a.Group); err != nil {
 		return nil, err
 	}
-	body, err := e.groupCall(r.user, r.op, a.Group, r.args, nil)
-	if err != nil {
-		return nil, err
-	}
-	_ = e.userCall(a.User, actors.OpUserRemove, actors.UserGroupArgs{Group: a.Group})
-	return body, nil
+	body, _, err := e.removal(r, a.Group, a.User)
+	return body, err
 }
 
 // transfer runs wire.OpTransferOwner.
@@ -289,18 +284,13 @@ func (e *Engine) transfer(r request) ([]byte, error) {
 	return body, nil
 }
 
-// dissolve runs wire.OpDissolve.
+// dissolve runs wire.OpDissolve. The owner's slot is free again; other
+// members' lists drop the group when they next list their groups.
 func (e *Engine) dissolve(r request) ([]byte, error) {
 	g, err := groupOf(r.args)
 	if err != nil {
 		return nil, err
 	}
-	body, err := e.groupCall(r.user, wire.OpDissolve, g, r.args, nil)
-	if err != nil {
-		return nil, err
-	}
-	// The owner's slot is free again; other members' lists drop the group
-	// when they next list their groups.
-	_ = e.userCall(r.user, actors.OpUserRemove, actors.UserGroupArgs{Group: g})
-	return body, nil
+	body, _, err := e.removal(r, g, r.user)
+	return body, err
 }
