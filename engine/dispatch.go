@@ -102,8 +102,12 @@ var routes = map[wire.Op]route{
 }
 
 // sendTo decodes a send's arguments once, for the group it goes to and the
-// text the host's moderation hook checks.
+// text the host's moderation hook checks; when the hook cannot refuse
+// anything, only the group id is read.
 func (e *Engine) sendTo(r request) (string, error) {
+	if !e.moderatesText() {
+		return groupOf(r.args)
+	}
 	var a wire.SendArgs
 	g, err := groupArgs(r.args, &a, &a.Group)
 	if err != nil {

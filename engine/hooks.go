@@ -195,6 +195,13 @@ func (h *MemoryHost) Tier(_ context.Context, user string) (Tier, error) {
 	return h.defaultTier, nil
 }
 
+// hasBlocked reports whether CheckText can refuse anything.
+func (h *MemoryHost) hasBlocked() bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.blocked) > 0
+}
+
 // What the engine asks the hooks before a grain call. Hooks run on request
 // goroutines, never in a grain.
 
@@ -212,6 +219,14 @@ func refusal(err error) error {
 		return we
 	}
 	return wire.Errorf(wire.CodeRejected, "%v", err)
+}
+
+// moderatesText reports whether the moderation hook may refuse a text: the
+// default MemoryHost refuses nothing until a word is blocked, and the send
+// path then skips decoding the text.
+func (e *Engine) moderatesText() bool {
+	m, ok := e.hooks.Moderation.(*MemoryHost)
+	return !ok || m.hasBlocked()
 }
 
 // checkText asks the moderation hook about a text message.
