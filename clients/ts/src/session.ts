@@ -113,16 +113,42 @@ export class Session extends Emitter<SessionEvents> {
   private sleepCancel: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private userId = "";
+  private syncedOnce = false;
 
   constructor(readonly options: SessionOptions) {
     super();
     for (const [g, s] of Object.entries(options.groups ?? {})) this.track(g, s);
   }
 
-  /** Starts connecting; resolves with the first welcome (bounded by timeoutMs, default 30 s). */
-  start(timeoutMs = 30000): Promise<Welcome> {
+  /**
+   * Starts connecting; resolves with the first welcome once the first
+   * my_groups/resync is done, so that every message after the positions it
+   * took is delivered (bounded by timeoutMs, default 30 s).
+   */
+  async start(timeoutMs = 30000): Promise<Welcome> {
+    const deadline = Date.now() + timeoutMs;
     this.running ??= this.run();
-    return this.connection(Date.now() + timeoutMs).then((c) => c.welcome!);
+    const c = await this.connection(deadline);
+    if (!this.syncedOnce) {
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => {
+          off1();
+          off2();
+          reject(new TimeoutError("first resync"));
+        }, Math.max(0, deadline - Date.now()));
+        const off1 = this.once("resynced", () => {
+          clearTimeout(t);
+          off2();
+          resolve();
+        });
+        const off2 = this.once("closed", (e) => {
+          clearTimeout(t);
+          off1();
+          reject(e instanceof QunError ? e : new ConnectionClosedError(e));
+        });
+      });
+    }
+    return this.conn?.welcome ?? c.welcome!;
   }
 
   /** Stops the session and closes its connection. */
@@ -287,6 +313,7 @@ export class Session extends Emitter<SessionEvents> {
       }
       if (conn !== this.conn) return;
       this.syncing = false;
+      this.syncedOnce = true;
       this.emit("resynced", all);
       for (const g of this.groups.keys()) this.scheduleFill(g);
     } catch {
