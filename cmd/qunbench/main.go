@@ -107,6 +107,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if !*quiet {
 		cfg.Progress = stderr
 	}
+	var htmlFile *os.File
+	if *htmlOut != "" { // create it first: fail before a long run, not after
+		f, err := os.Create(*htmlOut)
+		if err != nil {
+			fmt.Fprintln(stderr, "qunbench:", err)
+			return 1
+		}
+		htmlFile = f
+		defer htmlFile.Close()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rep, err := bench.Run(ctx, cfg)
@@ -114,8 +124,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "qunbench:", err)
 		return 1
 	}
-	if *htmlOut != "" {
-		if err := writeHTML(*htmlOut, rep); err != nil {
+	if htmlFile != nil {
+		if err := writeHTML(htmlFile, rep); err != nil {
 			fmt.Fprintln(stderr, "qunbench:", err)
 			return 1
 		}
@@ -134,13 +144,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func writeHTML(path string, rep *bench.Report) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
+func writeHTML(f *os.File, rep *bench.Report) error {
 	if err := rep.HTML(f); err != nil {
-		f.Close()
 		return err
 	}
 	return f.Close()

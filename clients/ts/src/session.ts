@@ -242,7 +242,7 @@ export class Session extends Emitter<SessionEvents> {
         conn.on("push", (p) => {
           for (const m of p.msgs) this.accept(p.g, m, "push");
         });
-        conn.on("gap", (gp) => this.onGap(gp.g, gp.from, gp.to));
+        conn.on("gap", (gp) => this.onGap(gp.g, gp.to));
         conn.on("notice", (n) => this.emit("notice", n));
         const w = await conn.ready;
         failures = 0;
@@ -378,7 +378,8 @@ export class Session extends Emitter<SessionEvents> {
     }
   }
 
-  private onGap(g: string, from: number, to: number): void {
+  /** A Gap frame: seqs from..to exist and were not pushed; the fill starts at last + 1 (<= from). */
+  private onGap(g: string, to: number): void {
     const st = this.groups.get(g);
     if (!st) return;
     if (to > st.want) {
@@ -386,7 +387,6 @@ export class Session extends Emitter<SessionEvents> {
       st.reason = "gap_frame";
     }
     this.scheduleFill(g);
-    void from;
   }
 
   private scheduleFill(g: string): void {
