@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { Connection, ErrorCode, QunError, Session, type SessionOptions } from "../src/index.js";
+import { Connection, ConnectionClosedError, ErrorCode, QunError, Session, type SessionOptions } from "../src/index.js";
 import { qund, startServer, type Server } from "./harness.js";
 import { consecutive, Faults, Recorder } from "./faults.js";
 
@@ -112,9 +112,16 @@ describe("Session: reconnect, resync, gaps, idempotent retries", { skip }, () =>
     // an explicit repeat answers dup with the first seq as well
     const again = await s.sendText(g, "exactly once", { cmid: "once-only" });
     assert.deepEqual([again.seq, again.dup], [res.seq, true]);
-    // a non-idempotent op is not retried: its outcome is reported as unknown
     const fresh = await s.sendText(g, "fresh cmid");
     assert.equal(fresh.dup, false);
+    // a non-idempotent op is not retried: when its reply is lost its outcome is reported as unknown
+    f.loseReply = (op) => op === 1;
+    await assert.rejects(s.createGroup({ name: "maybe" }), ConnectionClosedError);
+    assert.equal(f.requests.filter((r) => r.op === 1).length, 2, "the first create_group, and no retry of the second");
+    // an idempotent read is retried across the loss
+    f.loseReply = (op) => op === 2;
+    assert.equal((await s.groupInfo({ g })).name, "idempotent");
+    assert.equal(f.requests.filter((r) => r.op === 2).length, 2);
   });
 
   it("a Gap frame after a long absence is filled from history, or skipped beyond maxGapFill", async () => {
