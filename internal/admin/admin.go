@@ -67,24 +67,35 @@ type Server struct {
 	tok [sha256.Size]byte
 }
 
+// Check reports what Listen would refuse in cfg's address and token (not
+// its Gatherer), so a caller can fail before starting anything else. It
+// returns cfg with defaults filled in.
+func Check(cfg Config) (Config, error) {
+	host, _, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		return cfg, fmt.Errorf("%w: address %q: %v", ErrConfig, cfg.Addr, err)
+	}
+	if cfg.Token != "" && len(cfg.Token) < MinTokenLen {
+		return cfg, fmt.Errorf("%w: want at least %d bytes", ErrToken, MinTokenLen)
+	}
+	if cfg.Token == "" && !IsLoopback(host) {
+		return cfg, fmt.Errorf("%w: %q is reachable from other hosts: set a token or use 127.0.0.1", ErrInsecure, cfg.Addr)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return cfg, nil
+}
+
 // Listen checks cfg, binds the address and serves in the background until
 // Close.
 func Listen(cfg Config) (*Server, error) {
 	if cfg.Gatherer == nil {
 		return nil, fmt.Errorf("%w: no Gatherer", ErrConfig)
 	}
-	host, _, err := net.SplitHostPort(cfg.Addr)
+	cfg, err := Check(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("%w: address %q: %v", ErrConfig, cfg.Addr, err)
-	}
-	if cfg.Token != "" && len(cfg.Token) < MinTokenLen {
-		return nil, fmt.Errorf("%w: want at least %d bytes", ErrToken, MinTokenLen)
-	}
-	if cfg.Token == "" && !IsLoopback(host) {
-		return nil, fmt.Errorf("%w: %q is reachable from other hosts: set a token or use 127.0.0.1", ErrInsecure, cfg.Addr)
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
+		return nil, err
 	}
 	s := &Server{cfg: cfg}
 	if cfg.Token != "" {
