@@ -48,32 +48,32 @@ func parseFile(path, src string) (map[string]fileValue, error) {
 	for _, s := range settings {
 		byKey[keyName(s.name)] = s
 	}
-	out := map[string]fileValue{}
-	type unknownKey struct {
+	type entry struct {
 		line int
 		key  string
 	}
-	var unknown []unknownKey
-	for key, p := range top {
-		line := keyLine(src, key)
-		s, ok := byKey[key]
-		if !ok {
-			unknown = append(unknown, unknownKey{line, key})
-			continue
+	var keys []entry
+	for key := range top {
+		keys = append(keys, entry{keyLine(src, key), key})
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].line < keys[j].line })
+	var unknown []string
+	for _, k := range keys {
+		if _, ok := byKey[k.key]; !ok {
+			unknown = append(unknown, fmt.Sprintf("%s:%d: unknown key %q", path, k.line, k.key))
 		}
-		text, err := primitiveText(md, p, s.kind)
-		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %s: %w", path, line, key, err)
-		}
-		out[s.name] = fileValue{text: text, line: line}
 	}
 	if len(unknown) > 0 {
-		sort.Slice(unknown, func(i, j int) bool { return unknown[i].line < unknown[j].line })
-		msgs := make([]string, len(unknown))
-		for i, u := range unknown {
-			msgs[i] = fmt.Sprintf("%s:%d: unknown key %q", path, u.line, u.key)
+		return nil, fmt.Errorf("config: %s (the keys are listed by qund -h)", strings.Join(unknown, "; "))
+	}
+	out := map[string]fileValue{}
+	for _, k := range keys {
+		s := byKey[k.key]
+		text, err := primitiveText(md, top[k.key], s.kind)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %s: %w", path, k.line, k.key, err)
 		}
-		return nil, fmt.Errorf("config: %s (the keys are listed by qund -h)", strings.Join(msgs, "; "))
+		out[s.name] = fileValue{text: text, line: k.line}
 	}
 	return out, nil
 }
