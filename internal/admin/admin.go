@@ -17,14 +17,12 @@ package admin
 import (
 	"context"
 	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -170,37 +168,9 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 	text(w, http.StatusOK, "ready")
 }
 
-// auth requires the token when one is configured.
-func (s *Server) auth(h http.Handler) http.Handler {
-	if s.cfg.Token == "" {
-		return h
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		// Hashing first makes the comparison constant-time in the length too.
-		sum := sha256.Sum256([]byte(got))
-		if !ok || subtle.ConstantTimeCompare(sum[:], s.tok[:]) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="qun admin"`)
-			text(w, http.StatusUnauthorized, "unauthorized: send Authorization: Bearer <admin token>")
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
-}
-
 func text(w http.ResponseWriter, code int, msg string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(code)
 	fmt.Fprintln(w, msg)
-}
-
-// IsLoopback reports whether host (no port) reaches only this machine:
-// "localhost" or a loopback IP. An empty host means every interface.
-func IsLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
