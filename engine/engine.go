@@ -44,6 +44,7 @@ type Engine struct {
 	index *actors.IndexActor
 	deps  *actors.Deps
 	ln    net.Listener
+	ws    *wsFrontend // nil without Config.WSListen
 
 	mu      sync.Mutex
 	conns   map[*conn]struct{}
@@ -173,7 +174,11 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("engine: listen: %w", err)
 	}
 	e.wg.Add(1)
-	go e.acceptLoop()
+	go e.acceptLoop(e.ln)
+	if err := e.startWebSocket(); err != nil {
+		e.ln.Close()
+		return err
+	}
 	e.log.Info("qun node started", "listen", e.ln.Addr().String(), "gossip", e.node.Provider.GossipAddr(), "remote", e.node.Address(), "data", e.cfg.DataDir)
 	return nil
 }
@@ -256,6 +261,7 @@ func (e *Engine) Close() error {
 	if e.ln != nil {
 		e.ln.Close()
 	}
+	e.stopWebSocket()
 	// Stop reading new requests; let the ones in flight finish.
 	e.mu.Lock()
 	for c := range e.conns {
