@@ -239,7 +239,9 @@ func (c *rawConn) expectClose(code wire.Code) {
 	}
 }
 
-func TestHostileFramesCloseOnlyTheirConnection(t *testing.T) { eachTransport(t, testHostileFramesCloseOnlyTheirConnection) }
+func TestHostileFramesCloseOnlyTheirConnection(t *testing.T) {
+	eachTransport(t, testHostileFramesCloseOnlyTheirConnection)
+}
 
 func testHostileFramesCloseOnlyTheirConnection(t *testing.T, tr transport) {
 	cfg := testConfig(t.TempDir())
@@ -344,7 +346,9 @@ func mustFrame(t *testing.T, ft wire.FrameType, v any) []byte {
 	return f
 }
 
-func TestTooManyInFlightClosesTheConnection(t *testing.T) { eachTransport(t, testTooManyInFlightClosesTheConnection) }
+func TestTooManyInFlightClosesTheConnection(t *testing.T) {
+	eachTransport(t, testTooManyInFlightClosesTheConnection)
+}
 
 func testTooManyInFlightClosesTheConnection(t *testing.T, tr transport) {
 	cfg := testConfig("")
