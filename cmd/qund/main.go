@@ -121,6 +121,9 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	life.set(stateReady)
 	// One line on stdout so people and scripts know where it listens.
 	fmt.Fprintf(stdout, "qund listening on %s (data %s, gossip %s)\n", e.Addr(), displayDir(cfg.DataDir), e.GossipAddr())
+	if e.WSAddr() != nil {
+		fmt.Fprintf(stdout, "qund websocket at %s\n", e.WSURL())
+	}
 	<-ctx.Done()
 	life.set(stateStopping)
 	logger.Info("shutting down")
