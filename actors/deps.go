@@ -28,6 +28,8 @@ type Deps struct {
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Stats counts grains by kind, if set (metrics). Default nil: none.
+	Stats *GrainStats
 }
 
 // EnsureDefaults fills every unset field with its documented default and

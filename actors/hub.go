@@ -2,6 +2,7 @@ package actors
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -32,6 +33,8 @@ type Hub struct {
 	stop   chan struct{}
 	wg     sync.WaitGroup
 	once   sync.Once
+
+	delivered atomic.Uint64 // see Delivered
 }
 
 type hubAttach struct {
@@ -141,6 +144,10 @@ func (h *Hub) Subscribe(user, group string) {
 func (h *Hub) Unsubscribe(user, group string) {
 	h.system.Root.Send(h.pid, &pb.Subscribe{User: user, Group: group, Stop: true})
 }
+
+// Delivered is the number of group pushes handed to connections (one per
+// connection per delivered frame); it reads an atomic, without asking the hub.
+func (h *Hub) Delivered() uint64 { return h.delivered.Load() }
 
 // Stats asks the hub for its counters.
 func (h *Hub) Stats() HubStats {
@@ -308,6 +315,7 @@ func (a *hubActor) deliver(d *pb.Deliver) {
 	for c := range a.groups[d.Group] {
 		c.Push(d.Frame)
 	}
+	a.h.delivered.Add(uint64(len(a.groups[d.Group]))) // one add per delivery, by the hub's goroutine alone
 	for _, u := range d.RemoveUsers {
 		for c := range a.users[u] {
 			a.unsub(c, d.Group)

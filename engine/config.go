@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/qunchat/qun/actors"
 	"github.com/qunchat/qun/wire"
 )
@@ -92,6 +94,12 @@ type Config struct {
 	// DefaultTier is what a user may create unless Hooks.Tiers says
 	// otherwise (the default MemoryHost's tier). Default 4 groups of 200.
 	DefaultTier Tier
+	// Metrics, if set, receives the engine's qun_* Prometheus series
+	// (metrics.go): requests by op and code with latency histograms,
+	// connections by transport, deliveries, slow consumers, grains by kind,
+	// passivations, store commits and their sizes and latency, cluster
+	// members. Use a private registry. Default nil: no metrics.
+	Metrics prometheus.Registerer
 	// Logger receives the engine's logs and, routed, those of Proto.Actor,
 	// memberlist and Pebble. Default: discard.
 	Logger *slog.Logger

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // pending is one queued Commit.
@@ -41,6 +42,8 @@ type committer struct {
 	spare  []pending
 	failed error
 
+	observe func(GroupCommit) // nil: none
+
 	commits, batches, failedN, groups, fsyncs, events, bytes atomic.Uint64
 	queuedN, queuedB                                         atomic.Int64
 }
@@ -49,7 +52,14 @@ type committer struct {
 const spareCap = 1 << 14
 
 func newCommitter(apply applyFunc, syncs bool, maxBytes, maxCount int) *committer {
+	return newObservedCommitter(apply, syncs, maxBytes, maxCount, nil)
+}
+
+// newObservedCommitter is newCommitter calling observe (if not nil) after
+// each group commit, on the committer's goroutine (Options.OnGroupCommit).
+func newObservedCommitter(apply applyFunc, syncs bool, maxBytes, maxCount int, observe func(GroupCommit)) *committer {
 	c := &committer{
+		observe:  observe,
 		apply:    apply,
 		syncs:    syncs,
 		maxBytes: maxBytes,
@@ -142,6 +152,10 @@ func (c *committer) process(group []pending, bytes int) {
 		err = c.failed
 	} else {
 		var wrote bool
+		var t0 time.Time
+		if c.observe != nil {
+			t0 = time.Now()
+		}
 		wrote, err = c.apply(group)
 		if err != nil {
 			err = fmt.Errorf("%w: commit: %w", ErrFailed, err)
@@ -150,6 +164,9 @@ func (c *committer) process(group []pending, bytes int) {
 			c.groups.Add(1)
 			if c.syncs {
 				c.fsyncs.Add(1)
+			}
+			if c.observe != nil {
+				c.observe(GroupCommit{Batches: len(group), Bytes: bytes, Synced: c.syncs, Took: time.Since(t0)})
 			}
 		}
 	}

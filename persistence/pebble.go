@@ -76,7 +76,7 @@ func OpenPebble(dir string, opts Options) (*PebbleStore, error) {
 	}
 	s.pb = db.NewBatch(pebble.WithMaxRetainedSizeBytes(2 * opts.MaxBatchBytes))
 	s.gate.init()
-	s.c = newCommitter(s.apply, !opts.NoSync, opts.MaxBatchBytes, opts.MaxBatchCount)
+	s.c = newObservedCommitter(s.apply, !opts.NoSync, opts.MaxBatchBytes, opts.MaxBatchCount, opts.OnGroupCommit)
 	opts.Logger.Debug("persistence: pebble store open", "dir", dir, "sync", !opts.NoSync)
 	return s, nil
 }
