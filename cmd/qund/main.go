@@ -28,6 +28,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/qunchat/qun/engine"
 	"github.com/qunchat/qun/internal/admin"
 )
@@ -85,18 +87,22 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	cfg := o.engineConfig()
 	cfg.Logger = logger
 	cfg.Verbose = lv <= slog.LevelDebug
-	e, err := engine.New(cfg)
-	if err != nil {
+	if err := checkAdmin(o); err != nil {
 		return err
 	}
-	if err := checkAdmin(o); err != nil {
+	var reg *prometheus.Registry
+	if o.admin != "" {
+		reg = admin.NewRegistry()
+		cfg.Metrics = reg
+	}
+	e, err := engine.New(cfg)
+	if err != nil {
 		return err
 	}
 	life := &lifecycle{e: e}
 	// The admin listener comes up first, so /healthz answers and /readyz
 	// says "starting" while the store opens and the node joins.
 	if o.admin != "" {
-		reg := admin.NewRegistry()
 		reg.MustRegister(life.collectors()...)
 		srv, err := admin.Listen(admin.Config{Addr: o.admin, Token: o.adminToken, Gatherer: reg, Ready: life.ready,
 			Logger: logger.With("component", "admin")})
