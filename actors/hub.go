@@ -195,12 +195,15 @@ type hubActor struct {
 	groups map[string]map[Conn]struct{}
 	users  map[string]map[Conn]struct{}
 	conns  map[Conn]map[string]struct{}
+	traffic map[string]uint64 // deliveries per watched group (hubtraffic.go)
 }
 
 func (a *hubActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *pb.Deliver:
 		a.deliver(m)
+	case *hubTopReq:
+		m.ch <- a.top(m.n)
 	case *hubAttach:
 		var fresh []string
 		if m.c == nil {
@@ -295,6 +298,7 @@ func (a *hubActor) unsub(c Conn, g string) {
 		// group unwatched. The group forgets this hub when the lease runs
 		// out; until then a delivery here finds no subscriber and is dropped.
 		delete(a.groups, g)
+		delete(a.traffic, g)
 	}
 }
 
@@ -316,6 +320,7 @@ func (a *hubActor) deliver(d *pb.Deliver) {
 		c.Push(d.Frame)
 	}
 	a.h.delivered.Add(uint64(len(a.groups[d.Group]))) // one add per delivery, by the hub's goroutine alone
+	a.count(d.Group, len(a.groups[d.Group]))
 	for _, u := range d.RemoveUsers {
 		for c := range a.users[u] {
 			a.unsub(c, d.Group)

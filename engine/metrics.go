@@ -249,3 +249,15 @@ func (e *Engine) Ready() error {
 	}
 	return nil
 }
+
+// GroupTraffic is a group's deliveries on this node (see TopGroups).
+type GroupTraffic = actors.GroupTraffic
+
+// TopGroups is the n groups this node delivered the most frames of (one per
+// connection per frame) since it began watching them; nil before Start.
+func (e *Engine) TopGroups(n int) []GroupTraffic {
+	if e.Ready() != nil {
+		return nil
+	}
+	return e.hub.TopGroups(n)
+}

@@ -1,5 +1,6 @@
 // Command qund runs one Qun node: the cluster member, its Pebble store, the
-// client TCP frontend and the admin HTTP listener.
+// client TCP frontend, the WebSocket listener with the web console
+// (http://127.0.0.1:7402/) and the admin HTTP listener.
 //
 //	go run ./cmd/qund                          # 127.0.0.1:7400, data in ./qun-data, admin on 127.0.0.1:7401
 //	qund --config /etc/qun/qund.toml           # settings from a TOML file
@@ -32,6 +33,7 @@ import (
 
 	"github.com/qunchat/qun/engine"
 	"github.com/qunchat/qun/internal/admin"
+	"github.com/qunchat/qun/internal/console"
 )
 
 func main() {
@@ -95,6 +97,16 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		reg = admin.NewRegistry()
 		cfg.Metrics = reg
 	}
+	var e *engine.Engine
+	if cfg.WSListen != "" {
+		// The web console, on the WebSocket listener (internal/console).
+		var gather prometheus.Gatherer
+		if reg != nil {
+			gather = reg
+		}
+		cfg.WSHandler = console.Handler(console.Options{OpsToken: o.adminToken,
+			Ops: func() (any, error) { return opsFunc(e, gather)() }})
+	}
 	e, err := engine.New(cfg)
 	if err != nil {
 		return err
@@ -129,6 +141,7 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "qund listening on %s (data %s, gossip %s)\n", e.Addr(), displayDir(cfg.DataDir), e.GossipAddr())
 	if e.WSAddr() != nil {
 		fmt.Fprintf(stdout, "qund websocket at %s\n", e.WSURL())
+		fmt.Fprintf(stdout, "qund console at http://%s/ (sign in with a token: qun token USER)\n", e.WSAddr())
 	}
 	<-ctx.Done()
 	life.set(stateStopping)
