@@ -120,7 +120,15 @@ func TestConsoleInChromium(t *testing.T) {
 	if err := chromedp.Do(browser); err != nil { // start the browser
 		t.Fatal(err)
 	}
-	tab := func() (context.Context, context.CancelFunc) { return chromedp.NewContext(browser) }
+	// A tab lives as long as the context of its first action: open it
+	// with no timeout, then bound each action separately.
+	tab := func() (context.Context, context.CancelFunc) {
+		ctx, cancel := chromedp.NewContext(browser)
+		if err := chromedp.Do(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return ctx, cancel
+	}
 	shots := t.TempDir()
 	page := &pageT{t: t, shots: shots}
 
@@ -171,7 +179,7 @@ func TestConsoleInChromium(t *testing.T) {
 		}
 	}
 	page.waitText(a, "the last bulk line", "bulk line 39")
-	page.do(a, "reload", chromedp.Navigate(consoleURL+"#/chat/"+g))
+	page.do(a, "reload", chromedp.Reload()) // a new page: only the latest history page is loaded
 	page.waitText(a, "chat after reload", "bulk line 39")
 	page.waitJS(a, "the older button", `!document.querySelector("#older").hidden`)
 	page.do(a, "load older", chromedp.Evaluate[chromedp.Void](`document.querySelector("#older").click()`))
@@ -232,7 +240,9 @@ func (p *pageT) waitJS(ctx context.Context, what, js string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			body, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`))
+			c, cancel := context.WithTimeout(ctx, 5*time.Second)
+			body, _ := chromedp.Run(c, chromedp.Evaluate[string](`document.body.innerText`))
+			cancel()
 			p.t.Fatalf("timed out waiting for %s (%v); page text:\n%s", what, err, body)
 		}
 		time.Sleep(50 * time.Millisecond) // polling with a deadline

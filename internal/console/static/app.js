@@ -174,7 +174,7 @@ function describe(m) {
   if (m.type === 1 && m.body.text) return m.body.text.t;
   if (m.type === 2 && m.body.sys) {
     const s = m.body.sys;
-    return [s.actor, s.e.replace(/_/g, " "), s.target, s.t ? `“${s.t}”` : ""].filter(Boolean).join(" ");
+    return [s.actor, s.e.replace(/_/g, " "), s.target !== s.actor ? s.target : "", s.t ? `“${s.t}”` : ""].filter(Boolean).join(" ");
   }
   return `message type ${m.type}: ${json(m.body)}`;
 }
