@@ -13,7 +13,7 @@ var errBoom = errors.New("boom")
 func TestCommitterFailureIsSticky(t *testing.T) {
 	var mu sync.Mutex
 	var applied []string
-	c := newCommitter(func(group []pending) (bool, error) {
+	c := newCommitter(syncWrite(func(group []pending) (bool, error) {
 		var keys []string
 		for _, p := range group {
 			if p.err != nil || p.b == nil {
@@ -29,7 +29,7 @@ func TestCommitterFailureIsSticky(t *testing.T) {
 		applied = append(applied, keys...)
 		mu.Unlock()
 		return len(keys) > 0, nil
-	}, true, 1<<20, 100)
+	}), true, 1<<20, 100, nil)
 	defer c.close()
 	s := &committerStore{c}
 	put := func(k string) *Batch { return &Batch{Puts: []KV{{Key: k}}} }
