@@ -23,7 +23,7 @@ type PebbleStore struct {
 
 	// batches holds the Pebble batches not in flight: one per group in the
 	// commit pipeline, reused (a batch is reset after its fsync).
-	batches   chan *pebble.Batch
+	batches   chan *syncBatch
 	maxRetain int
 	key       []byte // owned by the committer's writer goroutine
 }
@@ -77,9 +77,9 @@ func OpenPebble(dir string, opts Options) (*PebbleStore, error) {
 		s.wo = pebble.NoSync
 	}
 	s.maxRetain = 2 * opts.MaxBatchBytes
-	s.batches = make(chan *pebble.Batch, maxInFlight)
+	s.batches = make(chan *syncBatch, maxInFlight)
 	for range maxInFlight {
-		s.batches <- db.NewBatch(pebble.WithMaxRetainedSizeBytes(s.maxRetain))
+		s.batches <- s.newSyncBatch()
 	}
 	s.gate.init()
 	s.c = newCommitter(s.write, !opts.NoSync, opts.MaxBatchBytes, opts.MaxBatchCount, opts.Logger.With("store", dir))
@@ -107,8 +107,8 @@ func (s *PebbleStore) Close() error {
 		var err error
 		for range maxInFlight {
 			// A batch whose fsync failed is not reusable; Close reports nothing.
-			if pb := <-s.batches; pb != nil {
-				err = errors.Join(err, pb.Close())
+			if sb := <-s.batches; sb != nil {
+				err = errors.Join(err, sb.pb.Close())
 			}
 		}
 		s.closeErr = errors.Join(err, s.db.Close())
@@ -129,12 +129,13 @@ func (s *PebbleStore) Close() error {
 // A WAL write or fsync error comes back from SyncWait; Pebble's synchronous
 // Commit would instead call Logger.Fatalf, ending the process.
 func (s *PebbleStore) write(group []pending) (func() error, bool, error) {
-	pb := <-s.batches // never blocks: one batch per group in flight
-	if pb == nil {
+	sb := <-s.batches // never blocks: one batch per group in flight
+	if sb == nil {
 		// Only after a failed fsync, when the committer writes no more.
 		s.batches <- nil
 		return nil, false, errors.New("persistence: no reusable batch after a failed commit")
 	}
+	pb := sb.pb
 	for i := range group {
 		p := &group[i]
 		if p.err != nil || p.b == nil {
@@ -142,35 +143,47 @@ func (s *PebbleStore) write(group []pending) (func() error, bool, error) {
 		}
 		if err := s.encode(pb, p.b); err != nil {
 			pb.Reset()
-			s.batches <- pb
+			s.batches <- sb
 			return nil, false, err
 		}
 	}
 	if pb.Empty() {
-		s.batches <- pb
+		s.batches <- sb
 		return nil, false, nil
 	}
 	if !s.wo.Sync {
 		err := s.db.Apply(pb, s.wo)
 		pb.Reset()
-		s.batches <- pb
+		s.batches <- sb
 		return nil, err == nil, err
 	}
 	if err := s.db.ApplyNoSyncWait(pb, s.wo); err != nil {
-		s.batches <- s.db.NewBatch(pebble.WithMaxRetainedSizeBytes(s.maxRetain))
+		s.batches <- s.newSyncBatch()
 		return nil, false, err
 	}
-	return func() error {
-		err := pb.SyncWait()
-		if err != nil {
+	return sb.wait, true, nil
+}
+
+// syncBatch is a reusable Pebble batch with its wait function (made once,
+// so a group commit allocates no closure).
+type syncBatch struct {
+	pb   *pebble.Batch
+	wait func() error
+}
+
+func (s *PebbleStore) newSyncBatch() *syncBatch {
+	sb := &syncBatch{pb: s.db.NewBatch(pebble.WithMaxRetainedSizeBytes(s.maxRetain))}
+	sb.wait = func() error {
+		if err := sb.pb.SyncWait(); err != nil {
 			// Pebble does not let a batch whose commit failed be reused.
 			s.batches <- nil
 			return err
 		}
-		pb.Reset()
-		s.batches <- pb
+		sb.pb.Reset()
+		s.batches <- sb
 		return nil
-	}, true, nil
+	}
+	return sb
 }
 
 func (s *PebbleStore) encode(pb *pebble.Batch, b *Batch) error {

@@ -100,6 +100,8 @@ type Stats struct {
 	Groups uint64
 	// Fsyncs is the number of group commits that waited for an fsync of the
 	// engine's write-ahead log (0 with NoSync and for the memory store).
+	// With the commit pipeline two groups may share one fsync, so this is an
+	// upper bound of the fsyncs done.
 	Fsyncs uint64
 	// Events is the number of journal events made durable.
 	Events uint64
@@ -176,8 +178,9 @@ type Options struct {
 	// vfs.NewCrashableMem() or vfs.NewMem().
 	FS vfs.FS
 	// Logger receives the store's and Pebble's log output. Default: discard.
-	// Pebble's fatal errors are logged at Error, written to stderr, and end the
-	// process with exit status 1.
+	// A WAL write or fsync error makes the store fail-stop (see ErrFailed),
+	// logged once at Error. Pebble's other fatal errors are logged at Error,
+	// written to stderr, and end the process with exit status 1.
 	Logger *slog.Logger
 	// MaxBatchBytes bounds the encoded size of one group commit (one synced
 	// Pebble batch). A single Batch larger than this is committed alone.
