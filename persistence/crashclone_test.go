@@ -215,10 +215,17 @@ func crashClones(t *testing.T) int {
 }
 
 // TestPebbleCrashClones: run with PERSISTENCE_CRASH_CLONES=3000 for a longer
-// run.
+// run; PERSISTENCE_CRASH_SEED replays the random choices of a logged seed
+// (the crash points also depend on goroutine timing).
 func TestPebbleCrashClones(t *testing.T) {
 	total := crashClones(t)
 	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv("PERSISTENCE_CRASH_SEED"); v != "" { // to replay a failure
+		var err error
+		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
+			t.Fatalf("PERSISTENCE_CRASH_SEED=%q: %v", v, err)
+		}
+	}
 	t.Logf("seed %d, %d clones", seed, total)
 	rng := rand.New(rand.NewPCG(seed, 7))
 	start := time.Now()
