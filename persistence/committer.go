@@ -229,6 +229,13 @@ func (c *committer) run() {
 				c.queue = c.queue[:0]
 			}
 			c.head = 0
+		} else if c.head >= 1024 && 2*c.head >= len(c.queue) {
+			// The queue never drained: drop its taken front, so that a
+			// steady backlog does not grow it without bound.
+			k := copy(c.queue, c.queue[c.head:])
+			clear(c.queue[k:])
+			c.queue = c.queue[:k]
+			c.head = 0
 		}
 		f.bytes = bytes
 		c.inflight = append(c.inflight, f)
