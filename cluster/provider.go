@@ -236,6 +236,10 @@ func (p *Provider) memberlistConfig(id, label string, meta []byte) (*memberlist.
 	mlc.Events = eventDelegate{p}
 	mlc.Delegate = metaDelegate{meta: meta}
 	mlc.Logger = newMemberlistLogger(p.logger)
+	if len(cfg.Secret) > 0 {
+		mlc.SecretKey = gossipKey(cfg.Secret)
+		mlc.GossipVerifyIncoming, mlc.GossipVerifyOutgoing = true, true
+	}
 	mlc.LogOutput = nil
 	return mlc, nil
 }
