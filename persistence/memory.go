@@ -41,7 +41,15 @@ func NewMemory() *MemoryStore {
 }
 
 // Commit implements Store.
-func (m *MemoryStore) Commit(b *Batch, done func(error)) { m.c.commit(b, done) }
+func (m *MemoryStore) Commit(b *Batch, done func(error)) {
+	if b != nil && len(b.Raw) > 0 {
+		if done != nil {
+			go done(ErrRawUnsupported)
+		}
+		return
+	}
+	m.c.commit(b, done)
+}
 
 // Stats implements Store. Fsyncs is always 0.
 func (m *MemoryStore) Stats() Stats { return m.c.stats() }
