@@ -198,7 +198,6 @@ func (v *rawView) Close() error {
 	return err
 }
 
-
 func rawGet(r pebble.Reader, key []byte) ([]byte, bool, error) {
 	v, closer, err := r.Get(key)
 	if errors.Is(err, pebble.ErrNotFound) {

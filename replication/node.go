@@ -50,9 +50,9 @@ type Node struct {
 	closed  bool
 	failErr error
 
-	wake chan struct{}
-	stop chan struct{}
-	done chan struct{}
+	wake   chan struct{}
+	stop   chan struct{}
+	done   chan struct{}
 	snapWG sync.WaitGroup
 
 	leaders []atomic.Pointer[LeaderInfo]
