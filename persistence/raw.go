@@ -39,8 +39,12 @@ type RawOp struct {
 	End   []byte // RawDeleteRange only: exclusive upper bound, > Key
 }
 
-// ErrRawUnsupported is reported by a store that cannot apply raw operations.
-var ErrRawUnsupported = errors.New("persistence: raw operations not supported by this store")
+var (
+	// ErrRawUnsupported is reported by a store that cannot apply raw operations.
+	ErrRawUnsupported = errors.New("persistence: raw operations not supported by this store")
+	// ErrInvalidRaw is reported for a malformed RawOp.
+	ErrInvalidRaw = errors.New("persistence: invalid raw operation")
+)
 
 // RawReader reads full Pebble keys.
 type RawReader interface {
@@ -111,16 +115,16 @@ func rawSize(ops []RawOp) (int, error) {
 	for i := range ops {
 		op := &ops[i]
 		if len(op.Key) == 0 {
-			return 0, fmt.Errorf("%w: raw op %d has an empty key", ErrInvalidOptions, i)
+			return 0, fmt.Errorf("%w: op %d has an empty key", ErrInvalidRaw, i)
 		}
 		switch op.Kind {
 		case RawSet, RawDelete:
 		case RawDeleteRange:
 			if string(op.End) <= string(op.Key) {
-				return 0, fmt.Errorf("%w: raw delete range %d is empty or reversed", ErrInvalidOptions, i)
+				return 0, fmt.Errorf("%w: delete range %d is empty or reversed", ErrInvalidRaw, i)
 			}
 		default:
-			return 0, fmt.Errorf("%w: raw op %d has kind %d", ErrInvalidOptions, i, op.Kind)
+			return 0, fmt.Errorf("%w: op %d has kind %d", ErrInvalidRaw, i, op.Kind)
 		}
 		size += len(op.Key) + len(op.Value) + len(op.End) + entryOverhead
 	}

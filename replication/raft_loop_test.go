@@ -235,3 +235,36 @@ func TestDroppedProposals(t *testing.T) {
 		}
 	}
 }
+
+// ReadIndex: many reads of a round share one raft ReadIndex; they succeed
+// on a ready leader after everything committed is applied, fail on a
+// follower, and fail (instead of hanging) on a leader cut off from its
+// quorum.
+func TestReadIndexBatched(t *testing.T) {
+	net, nodes := memCluster(t, 3, nil)
+	shard := ShardOf(testStream, 4)
+	l := awaitLeader(t, nodes, shard)
+	if err := commit(t, l, shard, events(testStream, 1, 1)); err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan error, 32)
+	for i := 0; i < 32; i++ {
+		l.node.ReadIndex(shard, func(err error) { ch <- err })
+	}
+	for i := 0; i < 32; i++ {
+		if err := <-ch; err != nil {
+			t.Fatalf("read %d: %v", i, err)
+		}
+	}
+	f := others(nodes, l)[0]
+	f.node.ReadIndex(shard, func(err error) { ch <- err })
+	if err := <-ch; !errors.Is(err, ErrNotLeader) {
+		t.Fatalf("read on follower: %v", err)
+	}
+	net.setCut(l.id, true)
+	l.node.ReadIndex(shard, func(err error) { ch <- err })
+	waitFor(t, nodes, 100, "the cut-off leader's read to fail", func() bool { return len(ch) > 0 })
+	if err := <-ch; !errors.Is(err, ErrLeadershipLost) {
+		t.Fatalf("read on a cut-off leader: %v", err)
+	}
+}
