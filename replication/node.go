@@ -50,10 +50,12 @@ type Node struct {
 	closed  bool
 	failErr error
 
-	wake   chan struct{}
-	stop   chan struct{}
-	done   chan struct{}
-	snapWG sync.WaitGroup
+	wake      chan struct{}
+	stop      chan struct{}
+	done      chan struct{}
+	snapWG    sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
 
 	leaders []atomic.Pointer[LeaderInfo]
 
@@ -382,18 +384,15 @@ func (n *Node) signal() {
 // store stays open. Idempotent.
 func (n *Node) Close() error {
 	n.mu.Lock()
-	already := n.closed
 	n.closed = true
 	n.mu.Unlock()
-	if !already {
+	n.closeOnce.Do(func() {
 		close(n.stop)
-	}
-	<-n.done
-	n.snapWG.Wait()
-	if already {
-		return nil
-	}
-	return n.deps.Transport.Close()
+		<-n.done
+		n.snapWG.Wait()
+		n.closeErr = n.deps.Transport.Close()
+	})
+	return n.closeErr
 }
 
 // Err returns the error that stopped the node, if any (a failed store).
