@@ -48,6 +48,9 @@ type Config struct {
 	// TruncateEvery is how many rounds pass between log truncation checks.
 	// Default 64.
 	TruncateEvery int
+	// TruncateMinEntries is the fewest entries a truncation removes, to
+	// amortize it. Default 256.
+	TruncateMinEntries uint64
 	// LogKeep is how many applied entries a leader keeps in a shard's log
 	// for followers that are behind, unless they all caught up. Default 0:
 	// truncate to the lowest index every replica has.
@@ -83,6 +86,7 @@ func DefaultConfig() Config {
 		MaxQueuedProposals:  1 << 16,
 		MaxInbox:            1 << 16,
 		TruncateEvery:       64,
+		TruncateMinEntries:  256,
 		MaxLogEntries:       10000,
 		SnapshotChunkBytes:  1 << 20,
 		MaxSnapshotBytes:    1 << 30,
@@ -117,6 +121,8 @@ func (c Config) Validate() error {
 		return bad("MaxInbox", c.MaxInbox)
 	case c.TruncateEvery < 1:
 		return bad("TruncateEvery", c.TruncateEvery)
+	case c.TruncateMinEntries < 1:
+		return bad("TruncateMinEntries", c.TruncateMinEntries)
 	case c.MaxLogEntries < 1:
 		return bad("MaxLogEntries", c.MaxLogEntries)
 	case c.SnapshotChunkBytes < 1024 || c.SnapshotChunkBytes > 16<<20:

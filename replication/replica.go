@@ -28,6 +28,7 @@ type replica struct {
 	readBatches map[uint64][]func(error)
 	readWait    []readWait
 
+	truncAt        uint64 // index of our last truncation proposal
 	snapIn         *stagedSnap
 	persistApplied bool // write the applied state in the next round
 
@@ -471,9 +472,13 @@ func (n *Node) maybeTruncate() {
 		if idx > n.cfg.LogKeep && applied+1-first <= n.cfg.MaxLogEntries {
 			idx -= n.cfg.LogKeep
 		}
-		if idx < first {
+		// Truncate in batches, and never just for the entries our own
+		// truncation proposals added (an idle shard stays quiet).
+		if idx+1 < first+n.cfg.TruncateMinEntries || idx < r.truncAt+2 {
 			continue
 		}
-		_ = r.rn.Propose(encodeTruncate(idx))
+		if r.rn.Propose(encodeTruncate(idx)) == nil {
+			r.truncAt = idx
+		}
 	}
 }

@@ -31,7 +31,7 @@ func decodeIndexKey(k []byte) uint64 {
 }
 
 func TestLogTruncation(t *testing.T) {
-	net, nodes := memCluster(t, 3, func(c *Config) { c.TruncateEvery = 1 })
+	net, nodes := memCluster(t, 3, func(c *Config) { c.TruncateEvery, c.TruncateMinEntries = 1, 1 })
 	shard := ShardOf(testStream, 4)
 	l := awaitLeader(t, nodes, shard)
 	for s := uint64(1); s <= 40; s++ {
@@ -79,7 +79,7 @@ func TestLogTruncation(t *testing.T) {
 // the new replica gets the shard's data as a streamed snapshot, then
 // follows the log.
 func TestSnapshotCatchUpWipedReplica(t *testing.T) {
-	net, nodes := memCluster(t, 3, func(c *Config) { c.TruncateEvery = 1; c.SnapshotChunkBytes = 1024 })
+	net, nodes := memCluster(t, 3, func(c *Config) { c.TruncateEvery, c.TruncateMinEntries = 1, 1; c.SnapshotChunkBytes = 1024 })
 	shard := ShardOf(testStream, 4)
 	l := awaitLeader(t, nodes, shard)
 	for s := uint64(1); s <= 30; s += 3 {
@@ -109,7 +109,7 @@ func TestSnapshotCatchUpWipedReplica(t *testing.T) {
 	})
 	// The wiped node returns with a new store id and joins (no peers).
 	cfg := testConfig(4, nil)
-	cfg.TruncateEvery = 1
+	cfg.TruncateEvery, cfg.TruncateMinEntries = 1, 1
 	nodes[vi] = openNode(t, t.TempDir(), cfg, net.transport(4))
 	fresh := nodes[vi]
 	errc := make(chan error, 1)
