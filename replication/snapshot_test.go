@@ -44,7 +44,7 @@ func TestLogTruncation(t *testing.T) {
 	waitFor(t, nodes, 100, "the log to be truncated on every replica", func() bool {
 		for _, tn := range nodes {
 			n, first := logKeys(t, tn, shard)
-			if n > 5 || first < 30 {
+			if n > 5 || first < 30 || !contiguous(journal(t, tn.store, testStream), 40) {
 				return false
 			}
 		}
@@ -79,7 +79,7 @@ func TestLogTruncation(t *testing.T) {
 // the new replica gets the shard's data as a streamed snapshot, then
 // follows the log.
 func TestSnapshotCatchUpWipedReplica(t *testing.T) {
-	net, nodes := memCluster(t, 3, func(c *Config) { c.TruncateEvery, c.TruncateMinEntries = 1, 1; c.SnapshotChunkBytes = 1024 })
+	net, nodes := memCluster(t, 3, func(c *Config) { c.TruncateEvery, c.TruncateMinEntries, c.MaxLogEntries = 1, 1, 6; c.SnapshotChunkBytes = 1024 })
 	shard := ShardOf(testStream, 4)
 	l := awaitLeader(t, nodes, shard)
 	for s := uint64(1); s <= 30; s += 3 {
@@ -97,19 +97,24 @@ func TestSnapshotCatchUpWipedReplica(t *testing.T) {
 	}
 	victim := nodes[vi]
 	oldID := victim.id
+	vn, vfirst := logKeys(t, victim, shard)
+	victimLast := vfirst + uint64(vn) - 1
 	victim.close(t)
-	// Keep writing while it is gone, and let the log be truncated past it.
-	if err := commit(t, l, shard, events(testStream, 31, 32)); err != nil {
-		t.Fatal(err)
+	// Keep writing while it is gone; the log grows past MaxLogEntries and
+	// is truncated past everything the dead replica had.
+	for s := uint64(31); s <= 40; s++ {
+		if err := commit(t, l, shard, events(testStream, s, s)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	live := others(nodes, victim)
 	waitFor(t, live, 100, "truncation past the dead replica", func() bool {
 		_, first := logKeys(t, l, shard)
-		return first > 20
+		return first > victimLast+1
 	})
 	// The wiped node returns with a new store id and joins (no peers).
 	cfg := testConfig(4, nil)
-	cfg.TruncateEvery, cfg.TruncateMinEntries = 1, 1
+	cfg.TruncateEvery, cfg.TruncateMinEntries, cfg.MaxLogEntries = 1, 1, 6
 	nodes[vi] = openNode(t, t.TempDir(), cfg, net.transport(4))
 	fresh := nodes[vi]
 	errc := make(chan error, 1)
@@ -118,16 +123,16 @@ func TestSnapshotCatchUpWipedReplica(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, nodes, 300, "the new replica to receive the snapshot", func() bool {
-		return contiguous(journal(t, fresh.store, testStream), 32)
+		return contiguous(journal(t, fresh.store, testStream), 40)
 	})
 	if v, ok, _ := fresh.store.Get("ga/room/k"); !ok || v[0] != 28 {
 		t.Fatalf("snapshot lacks the KV state: %v %v", v, ok)
 	}
-	if err := commit(t, l, shard, events(testStream, 33, 33)); err != nil {
+	if err := commit(t, l, shard, events(testStream, 41, 41)); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, nodes, 100, "the new replica to follow the log", func() bool {
-		return contiguous(journal(t, fresh.store, testStream), 33)
+		return contiguous(journal(t, fresh.store, testStream), 41)
 	})
 	// The new replica counts in the quorum: with the other old replica cut
 	// off, the leader still commits.
@@ -136,16 +141,16 @@ func TestSnapshotCatchUpWipedReplica(t *testing.T) {
 			net.setCut(tn.id, true)
 		}
 	}
-	if err := commit(t, l, shard, events(testStream, 34, 34)); err != nil {
+	if err := commit(t, l, shard, events(testStream, 42, 42)); err != nil {
 		t.Fatal(err)
 	}
 	// And the new replica can take over as leader with everything.
 	l.node.TransferLeader(shard, 4)
 	waitFor(t, nodes, 200, "the new replica to lead", func() bool { return fresh.node.Leader(shard).Ready })
-	if err := commit(t, fresh, shard, events(testStream, 35, 35)); err != nil {
+	if err := commit(t, fresh, shard, events(testStream, 43, 43)); err != nil {
 		t.Fatal(err)
 	}
-	if got := journal(t, fresh.store, testStream); !contiguous(got, 35) {
+	if got := journal(t, fresh.store, testStream); !contiguous(got, 43) {
 		t.Fatalf("journal on the new replica %v", got)
 	}
 }
