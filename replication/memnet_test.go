@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -109,6 +110,7 @@ type testNode struct {
 	store *persistence.PebbleStore
 	node  *Node
 	lis   *recListener
+	dead  atomic.Bool // closed: node and store stay set (reads are safe) but unused
 }
 
 // recListener records leadership notifications.
@@ -167,17 +169,14 @@ func openNode(t testing.TB, dir string, cfg Config, tr Transport) *testNode {
 
 func (tn *testNode) close(t testing.TB) {
 	t.Helper()
-	if tn.node != nil {
-		if err := tn.node.Close(); err != nil {
-			t.Error(err)
-		}
-		tn.node = nil
+	if tn.dead.Swap(true) {
+		return
 	}
-	if tn.store != nil {
-		if err := tn.store.Close(); err != nil {
-			t.Error(err)
-		}
-		tn.store = nil
+	if err := tn.node.Close(); err != nil {
+		t.Error(err)
+	}
+	if err := tn.store.Close(); err != nil {
+		t.Error(err)
 	}
 }
 
@@ -218,7 +217,7 @@ func waitFor(t testing.TB, nodes []*testNode, maxTicks int, what string, cond fu
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		for _, tn := range nodes {
-			if tn.node != nil {
+			if !tn.dead.Load() {
 				tn.node.Tick()
 			}
 		}
@@ -232,7 +231,7 @@ func waitFor(t testing.TB, nodes []*testNode, maxTicks int, what string, cond fu
 // leaderOf returns the node whose replica of shard is a ready leader.
 func leaderOf(nodes []*testNode, shard uint32) *testNode {
 	for _, tn := range nodes {
-		if tn.node != nil && tn.node.Leader(shard).Ready {
+		if !tn.dead.Load() && tn.node.Leader(shard).Ready {
 			return tn
 		}
 	}

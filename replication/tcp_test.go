@@ -78,7 +78,7 @@ func (w *writer) run(t *testing.T, nodes func() []*testNode, stop chan struct{})
 		}
 		var l *testNode
 		for _, tn := range nodes() {
-			if tn.node != nil && tn.node.Leader(w.shard).Ready {
+			if !tn.dead.Load() && tn.node.Leader(w.shard).Ready {
 				l = tn
 				break
 			}
