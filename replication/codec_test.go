@@ -211,3 +211,20 @@ func TestShardOfAndPlacement(t *testing.T) {
 		t.Fatalf("lone node placement %v", p)
 	}
 }
+
+func TestTCPConfigValidate(t *testing.T) {
+	c := TCPConfig{StoreID: 1, Listen: "127.0.0.1:0", Secret: testSecret, Shards: 4}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	short := c
+	short.Secret = []byte("short")
+	if _, err := ListenTCP(short); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("short secret: %v", err)
+	}
+	big := c
+	big.MaxFrame = 1 << 30
+	if err := big.Validate(); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("huge frame bound: %v", err)
+	}
+}

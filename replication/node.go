@@ -41,14 +41,16 @@ type Node struct {
 	log    *slog.Logger
 	shards uint32
 
-	mu      sync.Mutex
-	props   []*proposal
-	reads   []readReq
-	inbox   []inbound
-	ctrl    []func()
-	ticks   int
-	closed  bool
-	failErr error
+	mu     sync.Mutex
+	props  []*proposal
+	reads  []readReq
+	inbox  []inbound
+	ctrl   []func()
+	ticks  int
+	closed bool
+
+	unreachable map[uint64]bool
+	failErr     error
 
 	wake      chan struct{}
 	stop      chan struct{}
@@ -363,13 +365,20 @@ func (n *Node) HandleSnapshot(from uint64, shard uint32, msg *pb.Message, kvs []
 	n.signal()
 }
 
-// Unreachable implements Handler.
+// Unreachable implements Handler. Reports are coalesced per peer until
+// the loop takes them.
 func (n *Node) Unreachable(to uint64) {
-	n.control(func() {
-		for _, r := range n.replicas {
-			r.rn.ReportUnreachable(to)
-		}
-	})
+	n.mu.Lock()
+	if n.closed || n.unreachable[to] {
+		n.mu.Unlock()
+		return
+	}
+	if n.unreachable == nil {
+		n.unreachable = map[uint64]bool{}
+	}
+	n.unreachable[to] = true
+	n.mu.Unlock()
+	n.signal()
 }
 
 func (n *Node) signal() {
@@ -455,7 +464,17 @@ func (n *Node) drain() {
 	n.mu.Lock()
 	props, reads, inbox, ctrl, ticks := n.props, n.reads, n.inbox, n.ctrl, n.ticks
 	n.props, n.reads, n.inbox, n.ctrl, n.ticks = nil, nil, nil, nil, 0
+	var unreachable []uint64
+	for id := range n.unreachable {
+		unreachable = append(unreachable, id)
+		delete(n.unreachable, id)
+	}
 	n.mu.Unlock()
+	for _, id := range unreachable {
+		for _, r := range n.replicas {
+			r.rn.ReportUnreachable(id)
+		}
+	}
 	for i := 0; i < ticks; i++ {
 		n.tickAll()
 	}

@@ -1,6 +1,7 @@
 package replication
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -42,6 +43,19 @@ func TestThreeReplicasCommitEverywhere(t *testing.T) {
 		}
 		return true
 	})
+	st, err := l.node.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ss *ShardStatus
+	for i := range st {
+		if st[i].Shard == shard {
+			ss = &st[i]
+		}
+	}
+	if ss == nil || !ss.Ready || len(ss.Voters) != 3 || len(ss.Match) != 3 || ss.Applied < 7 || ss.Committed < ss.Applied {
+		t.Fatalf("leader status %+v", ss)
+	}
 	for _, tn := range others(nodes, l) {
 		if err := commit(t, tn, shard, events(testStream, 11, 11)); !errors.Is(err, ErrNotLeader) {
 			t.Fatalf("proposal on follower %d: %v, want ErrNotLeader", tn.id, err)

@@ -79,7 +79,10 @@ func TestLogTruncation(t *testing.T) {
 // the new replica gets the shard's data as a streamed snapshot, then
 // follows the log.
 func TestSnapshotCatchUpWipedReplica(t *testing.T) {
-	net, nodes := memCluster(t, 3, func(c *Config) { c.TruncateEvery, c.TruncateMinEntries, c.MaxLogEntries = 1, 1, 6; c.SnapshotChunkBytes = 1024 })
+	net, nodes := memCluster(t, 3, func(c *Config) {
+		c.TruncateEvery, c.TruncateMinEntries, c.MaxLogEntries = 1, 1, 6
+		c.SnapshotChunkBytes = 1024
+	})
 	shard := ShardOf(testStream, 4)
 	l := awaitLeader(t, nodes, shard)
 	for s := uint64(1); s <= 30; s += 3 {

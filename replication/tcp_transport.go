@@ -41,36 +41,65 @@ type TCPConfig struct {
 	Logger *slog.Logger
 }
 
-func (c *TCPConfig) fill() error {
-	if c.StoreID == 0 || c.Listen == "" || c.Shards == 0 {
-		return fmt.Errorf("%w: TCPConfig needs StoreID, Listen and Shards", ErrInvalidConfig)
+// DefaultTCPConfig returns the defaults; StoreID, Listen, Secret and
+// Shards must still be set.
+func DefaultTCPConfig() TCPConfig {
+	return TCPConfig{
+		QueueLen:           1024,
+		MaxFrame:           16 << 20,
+		MaxSnapshotBytes:   1 << 30,
+		SnapshotChunkBytes: 1 << 20,
+		DialTimeout:        2 * time.Second,
 	}
-	if len(c.Secret) < MinSecretLen {
-		return fmt.Errorf("%w: cluster secret shorter than %d bytes", ErrInvalidConfig, MinSecretLen)
+}
+
+// withDefaults fills every zero field with its default.
+func (c TCPConfig) withDefaults() TCPConfig {
+	d := DefaultTCPConfig()
+	if c.QueueLen == 0 {
+		c.QueueLen = d.QueueLen
 	}
-	if c.QueueLen <= 0 {
-		c.QueueLen = 1024
+	if c.MaxFrame == 0 {
+		c.MaxFrame = d.MaxFrame
 	}
-	if c.MaxFrame <= 0 {
-		c.MaxFrame = 16 << 20
+	if c.MaxSnapshotBytes == 0 {
+		c.MaxSnapshotBytes = d.MaxSnapshotBytes
 	}
-	if c.MaxFrame > maxFrame {
-		return fmt.Errorf("%w: MaxFrame %d > %d", ErrInvalidConfig, c.MaxFrame, maxFrame)
+	if c.SnapshotChunkBytes == 0 {
+		c.SnapshotChunkBytes = d.SnapshotChunkBytes
 	}
-	if c.MaxSnapshotBytes <= 0 {
-		c.MaxSnapshotBytes = 1 << 30
-	}
-	if c.SnapshotChunkBytes <= 0 {
-		c.SnapshotChunkBytes = 1 << 20
-	}
-	if c.SnapshotChunkBytes > c.MaxFrame/2 {
-		c.SnapshotChunkBytes = c.MaxFrame / 2
-	}
-	if c.DialTimeout <= 0 {
-		c.DialTimeout = 2 * time.Second
+	if c.DialTimeout == 0 {
+		c.DialTimeout = d.DialTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Validate reports the first unusable field; zero values mean the default.
+func (c TCPConfig) Validate() error {
+	bad := func(f string, v any) error { return fmt.Errorf("%w: TCPConfig.%s = %v", ErrInvalidConfig, f, v) }
+	c = c.withDefaults()
+	switch {
+	case c.StoreID == 0:
+		return bad("StoreID", c.StoreID)
+	case c.Listen == "":
+		return bad("Listen", `""`)
+	case c.Shards == 0:
+		return bad("Shards", c.Shards)
+	case len(c.Secret) < MinSecretLen:
+		return fmt.Errorf("%w: cluster secret shorter than %d bytes", ErrInvalidConfig, MinSecretLen)
+	case c.QueueLen < 1:
+		return bad("QueueLen", c.QueueLen)
+	case c.MaxFrame < 64<<10 || c.MaxFrame > maxFrame:
+		return bad("MaxFrame", c.MaxFrame)
+	case c.SnapshotChunkBytes < 1024 || c.SnapshotChunkBytes > c.MaxFrame/2:
+		return bad("SnapshotChunkBytes", c.SnapshotChunkBytes)
+	case c.MaxSnapshotBytes < int64(c.SnapshotChunkBytes):
+		return bad("MaxSnapshotBytes", c.MaxSnapshotBytes)
+	case c.DialTimeout < 0:
+		return bad("DialTimeout", c.DialTimeout)
 	}
 	return nil
 }
@@ -105,9 +134,10 @@ type tcpPeer struct {
 
 // ListenTCP listens on cfg.Listen. Add peers with SetPeer; a Node starts it.
 func ListenTCP(cfg TCPConfig) (*TCPTransport, error) {
-	if err := cfg.fill(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	cfg = cfg.withDefaults()
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("replication: listen %s: %w", cfg.Listen, err)
