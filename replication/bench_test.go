@@ -14,8 +14,8 @@ import (
 // with a window of proposals in flight per shard, acknowledged after
 // commit on a quorum (real fsyncs) and local apply.
 func benchPropose(b *testing.B, replicas int) {
-	const shards, window = 8, 64
-	_, nodes := memCluster(b, replicas, func(c *Config) { c.Shards = shards; c.TickInterval = 10 * time.Millisecond })
+	const shards, window = 8, 256
+	_, nodes := memCluster(b, replicas, func(c *Config) { c.Shards = shards; c.TickInterval = 50 * time.Millisecond })
 	leaders := make([]*testNode, shards)
 	deadline := time.Now().Add(20 * time.Second)
 	for s := uint32(0); s < shards; s++ {

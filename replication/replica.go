@@ -35,6 +35,7 @@ type replica struct {
 	// Per round, reset by round.
 	rd       raft.Ready
 	hasRd    bool
+	early    bool // leader's appends and heartbeats already sent
 	outcomes []outcome
 	notify   []func()
 	restored bool
@@ -125,6 +126,24 @@ func (n *Node) round() error {
 	}
 	n.rounds++
 	n.stats.rounds.Add(1)
+	// A leader's appends and heartbeats may leave before its own write is
+	// durable (raft's contract, and what etcd's server does): the
+	// followers' fsyncs then overlap the leader's. Everything else waits.
+	for _, r := range active {
+		if !r.lead {
+			continue
+		}
+		for _, m := range r.rd.Messages {
+			if t := m.GetType(); t == pb.MsgApp || t == pb.MsgHeartbeat {
+				n.outMsgs[m.GetTo()] = append(n.outMsgs[m.GetTo()], Envelope{Shard: r.shard, Msg: m})
+			}
+		}
+		r.early = true
+	}
+	for to, envs := range n.outMsgs {
+		n.deps.Transport.Send(to, envs)
+		delete(n.outMsgs, to)
+	}
 	if len(ops) > 0 {
 		n.stats.commits.Add(1)
 		if err := persistence.CommitSync(n.store, &persistence.Batch{Raw: ops}); err != nil {
@@ -401,8 +420,12 @@ func (n *Node) finish(r *replica) {
 			}
 			continue
 		}
+		if t := m.GetType(); r.early && (t == pb.MsgApp || t == pb.MsgHeartbeat) {
+			continue // sent before the write
+		}
 		n.outMsgs[m.GetTo()] = append(n.outMsgs[m.GetTo()], env)
 	}
+	r.early = false
 	for _, rs := range rd.ReadStates {
 		if len(rs.RequestCtx) != 8 {
 			continue
