@@ -2,6 +2,8 @@ package replication
 
 import (
 	"fmt"
+
+	"github.com/qunchat/qun/persistence"
 	"net"
 	"sync"
 	"testing"
@@ -15,12 +17,17 @@ var testSecret = []byte("0123456789abcdef-cluster-secret")
 
 // tcpCluster starts n nodes on real TCP on 127.0.0.1:0.
 func tcpCluster(t *testing.T, n int, shards uint32) []*testNode {
+	nodes, _ := tcpClusterWith(t, n, shards, nil)
+	return nodes
+}
+
+func tcpClusterWith(t *testing.T, n int, shards uint32, tweak func(*Config)) ([]*testNode, []*TCPTransport) {
 	t.Helper()
 	var peers []uint64
 	trs := make([]*TCPTransport, n)
 	for i := 0; i < n; i++ {
 		peers = append(peers, uint64(i+1))
-		tr, err := ListenTCP(TCPConfig{StoreID: uint64(i + 1), Listen: "127.0.0.1:0", Secret: testSecret, Shards: shards})
+		tr, err := ListenTCP(TCPConfig{StoreID: uint64(i + 1), Listen: "127.0.0.1:0", Secret: testSecret, Shards: shards, SnapshotChunkBytes: 1024})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -36,6 +43,9 @@ func tcpCluster(t *testing.T, n int, shards uint32) []*testNode {
 		cfg := DefaultConfig()
 		cfg.StoreID, cfg.Peers, cfg.Shards = uint64(i+1), peers, shards
 		cfg.TickInterval = 50 * time.Millisecond
+		if tweak != nil {
+			tweak(&cfg)
+		}
 		nodes[i] = openNode(t, t.TempDir(), cfg, trs[i])
 	}
 	t.Cleanup(func() {
@@ -43,7 +53,7 @@ func tcpCluster(t *testing.T, n int, shards uint32) []*testNode {
 			tn.close(t)
 		}
 	})
-	return nodes
+	return nodes, trs
 }
 
 func pollUntil(t *testing.T, d time.Duration, what string, cond func() bool) time.Duration {
@@ -273,6 +283,9 @@ func TestTCPRefusesPeerWithoutSecret(t *testing.T) {
 		t.Fatal("connection with a wrong proof was not closed")
 	}
 	c.Close()
+	if good.Stats().Refused == 0 || bad.Stats().Refused == 0 {
+		t.Fatalf("refusals not counted: %+v %+v", good.Stats(), bad.Stats())
+	}
 	if n := rec.messageCount(); n != 0 {
 		t.Fatalf("%d raft messages accepted from unauthenticated peers", n)
 	}
@@ -318,4 +331,110 @@ func (h *recHandler) unreachableCount() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.unreachable
+}
+
+// Over real TCP: a node restarted on its data dir rejoins and catches up
+// from the log; a node whose disk was wiped rejoins under a new store id
+// and gets the shard's data as a snapshot streamed in many chunks.
+func TestTCPRestartAndWipedRejoin(t *testing.T) {
+	const shards = 2
+	tweak := func(c *Config) { c.TruncateEvery, c.TruncateMinEntries, c.MaxLogEntries = 1, 1, 8 }
+	nodes, trs := tcpClusterWith(t, 3, shards, tweak)
+	var shard uint32
+	stream := "g/tcp"
+	for ShardOf(stream, shards) != shard {
+		stream += "x"
+	}
+	var l *testNode
+	pollUntil(t, 10*time.Second, "a leader", func() bool { l = leaderOf(nodes, shard); return l != nil })
+	write := func(from, to uint64) {
+		t.Helper()
+		for s := from; s <= to; s++ {
+			b := events(stream, s, s)
+			b.Puts = []persistence.KV{{Key: fmt.Sprintf("ga/tcp/%d", s), Value: make([]byte, 300)}}
+			if err := commit(t, l, shard, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	write(1, 20)
+	// Restart a follower on the same dir, at a new address.
+	var fi int
+	for i, tn := range nodes {
+		if tn != l {
+			fi = i
+		}
+	}
+	f := nodes[fi]
+	dir, cfg := f.dir, f.node.cfg
+	f.close(t)
+	write(21, 30)
+	tr, err := ListenTCP(TCPConfig{StoreID: cfg.StoreID, Listen: "127.0.0.1:0", Secret: testSecret, Shards: shards})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j, other := range trs {
+		if j != fi {
+			tr.SetPeer(uint64(j+1), other.Addr())
+			other.SetPeer(cfg.StoreID, tr.Addr())
+		}
+	}
+	trs[fi] = tr
+	nodes[fi] = openNode(t, dir, cfg, tr)
+	pollUntil(t, 10*time.Second, "the restarted node to catch up", func() bool {
+		return contiguous(journal(t, nodes[fi].store, stream), 30)
+	})
+	// Wipe the other follower: it comes back empty as store 4.
+	var wi int
+	for i, tn := range nodes {
+		if tn != l && i != fi {
+			wi = i
+		}
+	}
+	oldID := nodes[wi].id
+	nodes[wi].close(t)
+	write(31, 50) // past MaxLogEntries: the log is truncated past the wiped node
+	tr4, err := ListenTCP(TCPConfig{StoreID: 4, Listen: "127.0.0.1:0", Secret: testSecret, Shards: shards, SnapshotChunkBytes: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j, other := range trs {
+		if j != wi {
+			tr4.SetPeer(uint64(j+1), other.Addr())
+			other.SetPeer(4, tr4.Addr())
+		}
+	}
+	c4 := DefaultConfig()
+	c4.StoreID, c4.Shards, c4.TickInterval = 4, shards, 50*time.Millisecond
+	tweak(&c4)
+	nodes[wi] = openNode(t, t.TempDir(), c4, tr4)
+	errc := make(chan error, 1)
+	l.node.ChangeReplicas(shard, []uint64{4}, []uint64{oldID}, func(err error) { errc <- err })
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	pollUntil(t, 15*time.Second, "the wiped node to get the snapshot", func() bool {
+		return contiguous(journal(t, nodes[wi].store, stream), 50)
+	})
+	for s := 1; s <= 50; s++ {
+		if _, ok, _ := nodes[wi].store.Get(fmt.Sprintf("ga/tcp/%d", s)); !ok {
+			t.Fatalf("KV %d missing on the wiped node", s)
+		}
+	}
+	var chunks uint64
+	for _, other := range trs {
+		chunks += other.Stats().SnapshotChunks
+	}
+	if chunks < 5 {
+		t.Fatalf("snapshot sent in %d chunks, want many 1 KiB chunks", chunks)
+	}
+	write(51, 51)
+	pollUntil(t, 10*time.Second, "every replica to apply 51", func() bool {
+		for _, tn := range nodes {
+			if !contiguous(journal(t, tn.store, stream), 51) {
+				return false
+			}
+		}
+		return true
+	})
 }

@@ -4,11 +4,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	pb "go.etcd.io/raft/v3/raftpb"
@@ -121,6 +121,23 @@ type TCPTransport struct {
 	stop    chan struct{}
 	wg      sync.WaitGroup
 	started bool
+
+	refused, dropped, snapshots, chunks atomic.Uint64
+}
+
+// TCPStats are a transport's cumulative counters.
+type TCPStats struct {
+	// Refused counts incoming connections that failed the handshake.
+	Refused uint64
+	// Dropped counts message batches dropped (queue full, no connection).
+	Dropped uint64
+	// Snapshots and SnapshotChunks count snapshots sent and their chunks.
+	Snapshots, SnapshotChunks uint64
+}
+
+// Stats returns the transport's counters.
+func (t *TCPTransport) Stats() TCPStats {
+	return TCPStats{Refused: t.refused.Load(), Dropped: t.dropped.Load(), Snapshots: t.snapshots.Load(), SnapshotChunks: t.chunks.Load()}
 }
 
 // maxCoalesce bounds the messages coalesced into one write.
@@ -200,6 +217,7 @@ func (t *TCPTransport) Send(to uint64, envs []Envelope) {
 		}
 	}
 	t.mu.Unlock()
+	t.dropped.Add(1)
 	if h != nil && !closed {
 		h.Unreachable(to)
 	}
@@ -385,6 +403,7 @@ func (t *TCPTransport) serve(c net.Conn) {
 	defer t.untrack(c)
 	from, kind, err := acceptHandshake(c, t.cfg.Secret, t.cfg.StoreID, t.cfg.DialTimeout)
 	if err != nil {
+		t.refused.Add(1)
 		t.log.Warn("replication: refused peer", "remote", c.RemoteAddr().String(), "err", err)
 		return
 	}
@@ -487,6 +506,7 @@ func (t *TCPTransport) SendSnapshot(ctx context.Context, to uint64, shard uint32
 			return append(b, pairs...)
 		})
 		pairs, count = pairs[:0], 0
+		t.chunks.Add(1)
 		_, err := w.Write(frame)
 		return err
 	}
@@ -533,7 +553,8 @@ func (t *TCPTransport) SendSnapshot(ctx context.Context, to uint64, shard uint32
 		return fmt.Errorf("replication: snapshot not acknowledged: %w", err)
 	}
 	if ctx.Err() != nil {
-		return errors.Join(ctx.Err())
+		return ctx.Err()
 	}
+	t.snapshots.Add(1)
 	return nil
 }
