@@ -16,11 +16,6 @@ import (
 var testSecret = []byte("0123456789abcdef-cluster-secret")
 
 // tcpCluster starts n nodes on real TCP on 127.0.0.1:0.
-func tcpCluster(t *testing.T, n int, shards uint32) []*testNode {
-	nodes, _ := tcpClusterWith(t, n, shards, nil)
-	return nodes
-}
-
 func tcpClusterWith(t *testing.T, n int, shards uint32, tweak func(*Config)) ([]*testNode, []*TCPTransport) {
 	t.Helper()
 	var peers []uint64
@@ -120,7 +115,8 @@ func (w *writer) run(t *testing.T, nodes func() []*testNode, stop chan struct{})
 
 func TestTCPLeaderKillNoAckedLoss(t *testing.T) {
 	const shards = 8
-	nodes := tcpCluster(t, 3, shards)
+	// Production timing: 100 ms ticks, election after 10 ticks.
+	nodes, _ := tcpClusterWith(t, 3, shards, func(c *Config) { c.TickInterval = DefaultConfig().TickInterval })
 	var mu sync.Mutex
 	live := func() []*testNode {
 		mu.Lock()
