@@ -430,9 +430,13 @@ func (n *Node) run() {
 				n.tickAll()
 			}
 		} else {
+			// Busy: still take a due tick, or heartbeats would starve
+			// under sustained load and followers would call elections.
 			select {
 			case <-n.stop:
 				return
+			case <-tick:
+				n.tickAll()
 			default:
 			}
 		}
