@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/qunchat/qun/persistence"
 )
@@ -227,26 +228,27 @@ func TestDroppedProposals(t *testing.T) {
 	for i := 0; i < 16; i++ {
 		proposeAsync(l, shard, epoch, &persistence.Batch{Puts: []persistence.KV{{Key: fmt.Sprintf("k%d", i), Value: big}}}, ch)
 	}
-	var pressured int
-	waitFor(t, nil, 1, "16 outcomes or pending", func() bool {
-		for {
-			select {
-			case err := <-ch:
-				if !errors.Is(err, ErrBackpressure) {
-					t.Fatalf("over the bound: %v", err)
-				}
-				pressured++
-			default:
-				return pressured >= 8
-			}
-		}
-	})
 	// The rest stay pending until leadership is lost (CheckQuorum).
 	waitFor(t, nodes, 100, "the isolated leader to step down", func() bool { return !l.node.Leader(shard).Local })
-	for i := pressured; i < 16; i++ {
-		if err := <-ch; !errors.Is(err, ErrLeadershipLost) {
-			t.Fatalf("pending on deposed leader: %v", err)
+	var pressured, lost int
+	for i := 0; i < 16; i++ {
+		select {
+		case err := <-ch:
+			switch {
+			case errors.Is(err, ErrBackpressure):
+				pressured++
+			case errors.Is(err, ErrLeadershipLost):
+				lost++
+			default:
+				t.Fatalf("outcome %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("only %d outcomes", i)
 		}
+	}
+	// About 4 KiB of 1 KiB entries fit; the rest were refused at once.
+	if pressured < 8 || lost < 1 {
+		t.Fatalf("%d refused by back-pressure, %d lost with leadership", pressured, lost)
 	}
 }
 
