@@ -7,7 +7,9 @@
 //
 // The keyspace is cut into S shards (Config.Shards, default 64), fixed at
 // bootstrap and persisted. ShardOf(id, S) = FNV-1a(id) mod S places a group
-// or user id. Each shard is one raft group of R replicas (Config.Replicas,
+// or user id; pass the grain's storage name ("g/<group>", the group's
+// stream, or "u/<user>", the user's key) so groups and users of the same id
+// spread independently. Each shard is one raft group of R replicas (Config.Replicas,
 // default 3) on the stores chosen by Placement from the bootstrap peers; a
 // lone node runs R = 1 through exactly the same code. A store's id is its
 // replica id in every shard; a node whose disk was wiped comes back under a

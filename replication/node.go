@@ -1,7 +1,6 @@
 package replication
 
 import (
-	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"github.com/qunchat/qun/persistence"
 	"go.etcd.io/raft/v3"
 	pb "go.etcd.io/raft/v3/raftpb"
-	"google.golang.org/protobuf/proto"
 )
 
 // Deps are a Node's collaborators.
@@ -284,50 +282,6 @@ func (n *Node) Tick() {
 	n.ticks++
 	n.mu.Unlock()
 	n.signal()
-}
-
-// Campaign makes the local replica of shard start an election.
-func (n *Node) Campaign(shard uint32) {
-	n.control(func() {
-		if r := n.replicas[shard]; r != nil {
-			_ = r.rn.Campaign()
-		}
-	})
-}
-
-// TransferLeader asks the local leader of shard to hand leadership to store to.
-func (n *Node) TransferLeader(shard uint32, to uint64) {
-	n.control(func() {
-		if r := n.replicas[shard]; r != nil {
-			r.rn.TransferLeader(to)
-		}
-	})
-}
-
-// ChangeReplicas proposes, on the local leader of shard, adding voters and
-// removing voters in one joint-consensus change (left automatically). Use
-// it to replace a replica whose store is gone by a new store. done runs on
-// the loop goroutine once the change is proposed (not applied).
-func (n *Node) ChangeReplicas(shard uint32, add, remove []uint64, done func(error)) {
-	n.control(func() {
-		r := n.replicas[shard]
-		if r == nil || !r.lead {
-			done(ErrNotLeader)
-			return
-		}
-		cc := &pb.ConfChangeV2{}
-		for _, id := range remove {
-			cc.Changes = append(cc.Changes, &pb.ConfChangeSingle{Type: pb.ConfChangeRemoveNode.Enum(), NodeId: proto.Uint64(id)})
-		}
-		for _, id := range add {
-			cc.Changes = append(cc.Changes, &pb.ConfChangeSingle{Type: pb.ConfChangeAddNode.Enum(), NodeId: proto.Uint64(id)})
-		}
-		err := r.rn.ProposeConfChange(cc)
-		if errors.Is(err, raft.ErrProposalDropped) {
-			err = ErrBackpressure
-		}
-		done(err)
-	})
 }
 
 func (n *Node) control(f func()) {
@@ -613,56 +567,4 @@ func (n *Node) shutdown() {
 	for s := range n.leaders {
 		n.leaders[s].Store(&LeaderInfo{})
 	}
-}
-
-// sendSnapshot streams a snapshot to a follower on its own goroutine and
-// reports the outcome to raft.
-func (n *Node) sendSnapshot(env Envelope, out *outSnap) {
-	n.snapWG.Add(1)
-	go func() {
-		defer n.snapWG.Done()
-		defer out.view.Close()
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		go func() {
-			select {
-			case <-n.stop:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
-		var ranges [][2][]byte
-		err := n.deps.Applier.Ranges(env.Shard, out.view, func(lo, hi []byte) error {
-			ranges = append(ranges, [2][]byte{append([]byte(nil), lo...), append([]byte(nil), hi...)})
-			return nil
-		})
-		if err == nil {
-			err = n.deps.Transport.SendSnapshot(ctx, env.Msg.GetTo(), env.Shard, env.Msg, func(yield func(k, v []byte) error) error {
-				for _, rg := range ranges {
-					var yerr error
-					if err := out.view.RawScan(rg[0], rg[1], func(k, v []byte) bool {
-						yerr = yield(k, v)
-						return yerr == nil
-					}); err != nil {
-						return err
-					}
-					if yerr != nil {
-						return yerr
-					}
-				}
-				return nil
-			})
-		}
-		status := raft.SnapshotFinish
-		if err != nil {
-			status = raft.SnapshotFailure
-			n.log.Warn("replication: snapshot send failed", "shard", env.Shard, "to", env.Msg.GetTo(), "err", err)
-		}
-		to := env.Msg.GetTo()
-		n.control(func() {
-			if r := n.replicas[env.Shard]; r != nil {
-				r.rn.ReportSnapshot(to, status)
-			}
-		})
-	}()
 }
