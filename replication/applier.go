@@ -34,6 +34,13 @@ type Applier interface {
 	Restored(shard uint32)
 }
 
+// DurableNotifier is optionally implemented by an Applier: Durable is
+// called on the loop goroutine once the batch holding the applies of a
+// round is durable (before proposers hear of them).
+type DurableNotifier interface {
+	Durable()
+}
+
 // Listener hears about leadership. Its methods run on the node loop
 // goroutine and must return quickly (hand off to an actor or a channel).
 type Listener interface {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -283,4 +284,61 @@ func TestReadIndexBatched(t *testing.T) {
 	if err := <-ch; !errors.Is(err, ErrLeadershipLost) {
 		t.Fatalf("read on a cut-off leader: %v", err)
 	}
+}
+
+// StoreApplier.OnApplied sees every applied batch on every replica (the
+// discovery index is fed this way), never a rejected one.
+func TestOnAppliedFeedsEveryReplica(t *testing.T) {
+	net := newMemNet()
+	peers := []uint64{1, 2, 3}
+	var mu sync.Mutex
+	seen := map[uint64][]string{}
+	var nodes []*testNode
+	for _, id := range peers {
+		st, err := persistence.OpenPebble(t.TempDir(), persistence.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		app := NewStoreApplier(st)
+		app.OnApplied = func(shard uint32, b *persistence.Batch) {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, p := range b.Puts {
+				seen[id] = append(seen[id], p.Key)
+			}
+		}
+		lis := &recListener{ready: map[uint32]uint64{}}
+		n, err := New(testConfig(id, peers), Deps{Store: st, Applier: app, Transport: net.transport(id), Listener: lis})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nodes = append(nodes, &testNode{id: id, store: st, node: n, lis: lis})
+	}
+	defer func() {
+		for _, tn := range nodes {
+			tn.close(t)
+		}
+	}()
+	shard := ShardOf(testStream, 4)
+	l := awaitLeader(t, nodes, shard)
+	good := events(testStream, 1, 1)
+	good.Puts = []persistence.KV{{Key: "ix/room", Value: []byte("v1")}}
+	if err := commit(t, l, shard, good); err != nil {
+		t.Fatal(err)
+	}
+	bad := events(testStream, 5, 5)
+	bad.Puts = []persistence.KV{{Key: "ix/rejected", Value: []byte("v")}}
+	if err := commit(t, l, shard, bad); !errors.Is(err, ErrSeqGap) {
+		t.Fatal(err)
+	}
+	waitFor(t, nodes, 50, "every replica to report the applied batch", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, id := range peers {
+			if len(seen[id]) != 1 || seen[id][0] != "ix/room" {
+				return false
+			}
+		}
+		return true
+	})
 }

@@ -152,6 +152,9 @@ func (n *Node) round() error {
 	}
 	clear(ops)
 	n.ops = ops[:0]
+	if dn, ok := n.deps.Applier.(DurableNotifier); ok {
+		dn.Durable()
+	}
 	for _, r := range active {
 		n.finish(r)
 	}

@@ -17,6 +17,31 @@ import (
 type StoreApplier struct {
 	store persistence.Store
 	last  map[string]uint64 // stream -> applied last seq (loop goroutine only)
+
+	// OnApplied, if set, is called for every applied (not rejected) batch,
+	// on every replica, once it is durable, in apply order, on the node
+	// loop goroutine: feed node-local derived state from it (Qun's
+	// discovery index reads the batch's "ix/" puts and deletes). It must
+	// be quick and must not keep b's byte slices. Set it before New.
+	OnApplied func(shard uint32, b *persistence.Batch)
+
+	applied []appliedBatch // this round's, until Durable
+}
+
+type appliedBatch struct {
+	shard uint32
+	b     *persistence.Batch
+}
+
+// Durable implements DurableNotifier.
+func (a *StoreApplier) Durable() {
+	if a.OnApplied != nil {
+		for _, x := range a.applied {
+			a.OnApplied(x.shard, x.b)
+		}
+	}
+	clear(a.applied)
+	a.applied = a.applied[:0]
 }
 
 // maxCachedStreams bounds StoreApplier's cache of last seqs; past it the
@@ -96,6 +121,9 @@ func (a *StoreApplier) Apply(c Command, w *persistence.Batch) error {
 	}
 	for s, v := range newLast {
 		a.setLast(s, v)
+	}
+	if a.OnApplied != nil {
+		a.applied = append(a.applied, appliedBatch{shard: c.Shard, b: b})
 	}
 	for _, k := range b.Deletes {
 		index(dataKV, k)
