@@ -342,3 +342,23 @@ func TestOnAppliedFeedsEveryReplica(t *testing.T) {
 		return true
 	})
 }
+
+func TestOracleNamesTheReadyLeader(t *testing.T) {
+	_, nodes := memCluster(t, 3, nil)
+	addr := func(id uint64) (string, bool) { return fmt.Sprintf("node-%d", id), true }
+	shard := ShardOf("g/room", 4)
+	l := awaitLeader(t, nodes, shard)
+	want := fmt.Sprintf("node-%d", l.id)
+	waitFor(t, nodes, 100, "every node to name the leader", func() bool {
+		for _, tn := range nodes {
+			o := &Oracle{Node: tn.node, AddressOf: addr}
+			if o.ShardOfGrain("group", "room") != shard {
+				t.Fatal("grain key is not its storage name")
+			}
+			if got, ok := o.LeaderOf("group", "room"); !ok || got != want {
+				return false
+			}
+		}
+		return true
+	})
+}
