@@ -474,6 +474,9 @@ func (n *Node) step(e Envelope) {
 	if e.Msg == nil || e.Msg.GetTo() != n.cfg.StoreID || e.Shard >= n.shards {
 		return
 	}
+	if e.Msg.GetType() == pb.MsgSnap {
+		return // a snapshot comes only with its data, through HandleSnapshot
+	}
 	r, err := n.replicaFor(e.Shard)
 	if err != nil {
 		n.log.Error("replication: create replica", "shard", e.Shard, "err", err)
