@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"context"
 	"net"
+	"net/http"
 	"testing"
+
+	"github.com/coder/websocket"
 
 	"github.com/qunchat/qun/client"
 	"github.com/qunchat/qun/engine"
@@ -37,9 +40,24 @@ var transports = []transport{
 	{name: "websocket",
 		addr: func(e *engine.Engine) string { return e.WSURL() },
 		conn: func(ctx context.Context, e *engine.Engine) (net.Conn, error) {
-			return wsconn.Dial(ctx, e.WSURL(), 16<<20, nil)
+			return wsconn.Dial(ctx, e.WSURL(), 16<<20, &websocket.DialOptions{HTTPClient: smallBuffers})
 		}},
 }
+
+// smallBuffers dials WebSockets with a 16 KiB receive buffer, as the TCP
+// slow reader does, so that a reader that stops reading fills the server's
+// queue after about as many messages on either transport.
+var smallBuffers = &http.Client{Transport: &http.Transport{
+	DisableKeepAlives: true,
+	DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		var d net.Dialer
+		nc, err := d.DialContext(ctx, network, addr)
+		if tc, ok := nc.(*net.TCPConn); ok {
+			_ = tc.SetReadBuffer(16 << 10)
+		}
+		return nc, err
+	},
+}}
 
 // eachTransport runs f as a subtest per transport.
 func eachTransport(t *testing.T, f func(t *testing.T, tr transport)) {
