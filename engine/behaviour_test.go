@@ -381,7 +381,9 @@ func testSlowConsumerIsCutAndResyncs(t *testing.T, tr transport) {
 	cfg.OutboundBytes = cfg.MaxFrameSize
 	cfg.ResyncMax = 100000
 	e := startEngine(t, cfg)
-	ctx := ctxT(t)
+	// Up to 3000 durable sends: more time than ctxT under -race on a busy machine.
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
 	fast := newInbox()
 	a := tr.dial(t, e, "alice", fast)
 	g, _ := a.CreateGroup(ctx, "firehose")
