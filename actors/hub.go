@@ -191,10 +191,10 @@ func (h *Hub) requestWatch(group string) {
 }
 
 type hubActor struct {
-	h      *Hub
-	groups map[string]map[Conn]struct{}
-	users  map[string]map[Conn]struct{}
-	conns  map[Conn]map[string]struct{}
+	h       *Hub
+	groups  map[string]map[Conn]struct{}
+	users   map[string]map[Conn]struct{}
+	conns   map[Conn]map[string]struct{}
 	traffic map[string]uint64 // deliveries per watched group (hubtraffic.go)
 }
 
