@@ -25,7 +25,7 @@ func (g *GroupMachine) groupInfo(r *req[none]) Effects {
 }
 
 func (g *GroupMachine) summary(r *req[none]) Effects {
-	return ok(GroupSummary{Info: g.info(), Member: g.IsMember(r.User) && !g.st.Dissolved})
+	return ok(GroupSummary{Info: g.info(), Member: g.IsMember(r.User) && !g.st.Dissolved, Mentions: g.mentionsOf(r.User)})
 }
 
 func (g *GroupMachine) info() wire.GroupInfo {
