@@ -8,7 +8,7 @@ type memberState struct {
 	MutedUntil int64     `msgpack:"m,omitempty"`
 	Gender     uint8     `msgpack:"x,omitempty"`
 	BirthYear  int       `msgpack:"b,omitempty"`
-	LastDay    int64     `msgpack:"d,omitempty"` // day (unix ms / day) of the member's last post
+	LastDay    int64     `msgpack:"d,omitempty"`  // day (unix ms / day) of the member's last post
 	Mentions   []uint64  `msgpack:"at,omitempty"` // seqs of messages that mention the member, oldest first (fans.go)
 }
 
