@@ -36,6 +36,7 @@ func (g *GroupMachine) sendRules(user string, now int64, msg *wire.Message) ([]H
 		to = slices.DeleteFunc(slices.Clone(to), func(u string) bool { return u == user || !g.IsMember(u) })
 		if len(to) > 0 {
 			slices.Sort(to)
+			to = slices.Compact(to)
 			evs = append(evs, HostEvent{Kind: HostPush, Group: g.st.ID, Users: to, From: user, Text: "mentioned you"})
 		}
 	}

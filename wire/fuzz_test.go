@@ -58,10 +58,20 @@ var argTypes = map[wire.Op]func() any{
 	wire.OpPinGroup:      func() any { return new(wire.PinGroupArgs) },
 	wire.OpSearch:        func() any { return new(wire.SearchArgs) },
 	wire.OpNearby:        func() any { return new(wire.NearbyArgs) },
-	wire.OpProfileGroups: func() any { return new(wire.UserArgs) },
-	wire.OpShowOnProfile: func() any { return new(wire.ShowOnProfileArgs) },
-	wire.OpGroupStats:    func() any { return new(wire.GroupArgs) },
-	wire.OpListInvites:   func() any { return new(wire.GroupArgs) },
+
+	wire.OpCreateFanGroup: func() any { return new(wire.CreateFanGroupArgs) },
+	wire.OpSetFanGroup:    func() any { return new(wire.SetFanGroupArgs) },
+	wire.OpFanGroups:      func() any { return new(wire.FanGroupsArgs) },
+	wire.OpNotifyCreator:  func() any { return new(wire.CreatorNoticeArgs) },
+	wire.OpAnnounceStrong: func() any { return new(wire.AnnounceArgs) },
+	wire.OpRecall:         func() any { return new(wire.RecallArgs) },
+	wire.OpSetDivert:      func() any { return new(wire.SetDivertArgs) },
+	wire.OpShareCard:      func() any { return new(wire.GroupArgs) },
+	wire.OpSetHostFacts:   func() any { return new(wire.HostFactsArgs) },
+	wire.OpProfileGroups:  func() any { return new(wire.UserArgs) },
+	wire.OpShowOnProfile:  func() any { return new(wire.ShowOnProfileArgs) },
+	wire.OpGroupStats:     func() any { return new(wire.GroupArgs) },
+	wire.OpListInvites:    func() any { return new(wire.GroupArgs) },
 }
 
 // TestArgTypesCoverOps: every op has its argument type in argTypes, so the

@@ -353,15 +353,10 @@ func checkMentions(ms []string) *Error {
 	if len(ms) > MaxMentions {
 		return badBody("more than %d mentions", MaxMentions)
 	}
-	seen := make(map[string]bool, len(ms))
 	for _, u := range ms {
 		if u == "" || len(u) > maxMentionLen || !utf8.ValidString(u) {
 			return badBody("invalid mention")
 		}
-		if seen[u] {
-			return badBody("%q mentioned twice", u)
-		}
-		seen[u] = true
 	}
 	return nil
 }
