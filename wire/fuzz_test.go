@@ -102,6 +102,8 @@ func allTypes() []func() any {
 		func() any { return new(wire.RequestsResult) }, func() any { return new(wire.InviteResult) },
 		func() any { return new(wire.InvitesResult) }, func() any { return new(wire.AnnounceStateResult) },
 		func() any { return new(wire.SearchResult) }, func() any { return new(wire.GroupStats) },
+		func() any { return new(wire.FanGroupsResult) }, func() any { return new(wire.CreatorNoticeResult) },
+		func() any { return new(wire.ShareCard) }, func() any { return new(wire.CustomBody) },
 	}
 	for _, f := range argTypes {
 		out = append(out, f)
@@ -131,6 +133,9 @@ func seedBodies(f *testing.F) [][]byte {
 		&wire.SearchResult{Groups: []wire.GroupCard{{Group: exGroup, Name: "徒步", Owner: "alice", Members: 3, Join: wire.JoinApproval, DistanceKm: 1.25}}},
 		&wire.AnnounceStateResult{Acked: 1, Unacked: []string{"bob"}, Announcement: &wire.Announcement{Seq: 5, Text: "hi", By: "alice", At: exTime}},
 	} {
+		out = append(out, mustMarshal(f, v))
+	}
+	for _, v := range richSends() {
 		out = append(out, mustMarshal(f, v))
 	}
 	for _, c := range hostile() {

@@ -332,6 +332,9 @@ func (m *Message) checkRich() *Error {
 			if err := str("custom key", k, MaxCustomKey, true); err != nil {
 				return err
 			}
+			if x.Kind < CustomString || x.Kind > CustomBool {
+				return badBody("custom value %q must be a string, integer, float or boolean", k)
+			}
 			if x.Kind == CustomString {
 				if err := str("custom value", x.S, MaxCustomString, false); err != nil {
 					return err
