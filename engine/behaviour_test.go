@@ -459,7 +459,7 @@ func TestResyncPastTheBoundSendsAGap(t *testing.T) {
 
 func TestIdleGrainsPassivateAndComeBack(t *testing.T) {
 	cfg := testConfig(t.TempDir())
-	cfg.GrainIdle = 100 * time.Millisecond
+	cfg.GrainIdleTimeout = 100 * time.Millisecond
 	cfg.WatchTTL = 300 * time.Millisecond
 	e := startEngine(t, cfg)
 	ctx := ctxT(t)

@@ -38,8 +38,8 @@ type Config struct {
 	// HandshakeTimeout is how long a new connection has to send its hello.
 	// Default 5 s.
 	HandshakeTimeout time.Duration
-	// IdleTimeout closes a connection that sent nothing (not even a ping)
-	// for this long. Default 2 min.
+	// IdleTimeout closes a client connection that sent nothing (not even a
+	// ping) for this long. Default 2 min.
 	IdleTimeout time.Duration
 	// MaxInFlight bounds unanswered requests per connection; one more closes
 	// the connection. Default 256.
@@ -61,8 +61,10 @@ type Config struct {
 	// Group bounds group behaviour (member limit, text size, dedup window,
 	// snapshot interval). Default actors.DefaultGroupConfig().
 	Group actors.GroupConfig
-	// GrainIdle passivates grains idle this long. Default 2 min.
-	GrainIdle time.Duration
+	// GrainIdleTimeout passivates a group or user grain that received
+	// nothing for this long and has no watching hub (actors.Deps.IdleTimeout).
+	// Default 2 min.
+	GrainIdleTimeout time.Duration
 	// WatchTTL is the lease of a node's interest in a group. Default 30 s.
 	WatchTTL time.Duration
 	// Hooks connect the host platform. Nil fields get working defaults.
@@ -99,7 +101,7 @@ func DefaultConfig() Config {
 		ResyncMax:        1000,
 		TokenTTL:         30 * 24 * time.Hour,
 		Group:            actors.DefaultGroupConfig(),
-		GrainIdle:        2 * time.Minute,
+		GrainIdleTimeout: 2 * time.Minute,
 		WatchTTL:         30 * time.Second,
 		CreateMinFriends: 1,
 		DefaultTier:      Tier{MaxOwnedGroups: 4, MaxMembers: 200},
@@ -126,7 +128,7 @@ func (c *Config) Validate() error {
 	switch {
 	case c.MaxFrameSize < 1024 || c.MaxFrameSize > 16<<20:
 		return bad("MaxFrameSize %d outside 1 KiB..16 MiB", c.MaxFrameSize)
-	case c.HandshakeTimeout <= 0, c.IdleTimeout <= 0, c.WriteTimeout <= 0, c.RequestTimeout <= 0, c.TokenTTL <= 0, c.GrainIdle <= 0, c.WatchTTL <= 0:
+	case c.HandshakeTimeout <= 0, c.IdleTimeout <= 0, c.WriteTimeout <= 0, c.RequestTimeout <= 0, c.TokenTTL <= 0, c.GrainIdleTimeout <= 0, c.WatchTTL <= 0:
 		return bad("timeouts must be positive")
 	case c.MaxInFlight < 1:
 		return bad("MaxInFlight %d < 1", c.MaxInFlight)

@@ -232,6 +232,12 @@ func (c *conn) fail(code wire.Code, msg string) {
 	c.closeWith(code, msg)
 }
 
+// badFrame closes the connection for a frame that breaks the protocol.
+func (c *conn) badFrame(code wire.Code, msg string) {
+	c.e.stats.badFrames.Add(1)
+	c.fail(code, msg)
+}
+
 func (c *conn) readLoop() {
 	defer c.e.wg.Done()
 	defer func() {
@@ -289,11 +295,9 @@ func (c *conn) readError(err error) {
 	switch {
 	case !c.reading.Load():
 	case errors.Is(err, wire.ErrFrameTooLarge):
-		c.e.stats.badFrames.Add(1)
-		c.fail(wire.CodeFrameTooLarge, err.Error())
+		c.badFrame(wire.CodeFrameTooLarge, err.Error())
 	case errors.Is(err, wire.ErrEmptyFrame), errors.Is(err, io.ErrUnexpectedEOF):
-		c.e.stats.badFrames.Add(1)
-		c.fail(wire.CodeBadFrame, err.Error())
+		c.badFrame(wire.CodeBadFrame, err.Error())
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		c.fail(wire.CodeTimeout, "idle timeout")
 	default: // EOF or reset: the client left
@@ -313,14 +317,12 @@ func (c *conn) handshake(r *bufio.Reader) bool {
 		return false
 	}
 	if t != wire.FrameHello {
-		c.e.stats.badFrames.Add(1)
-		c.fail(wire.CodeExpectedHello, "the first frame must be a hello")
+		c.badFrame(wire.CodeExpectedHello, "the first frame must be a hello")
 		return false
 	}
 	var h wire.Hello
 	if err := wire.Decode(body, &h); err != nil {
-		c.e.stats.badFrames.Add(1)
-		c.fail(wire.CodeBadFrame, "bad hello: "+err.Error())
+		c.badFrame(wire.CodeBadFrame, "bad hello: "+err.Error())
 		return false
 	}
 	if h.Version != wire.ProtocolVersion {
@@ -371,8 +373,7 @@ func (c *conn) handle(t wire.FrameType, body []byte) bool {
 	case wire.FramePing:
 		var p wire.Ping
 		if err := wire.Decode(body, &p); err != nil {
-			c.e.stats.badFrames.Add(1)
-			c.fail(wire.CodeBadFrame, "bad ping")
+			c.badFrame(wire.CodeBadFrame, "bad ping")
 			return false
 		}
 		c.send(wire.FramePong, &p)
@@ -381,14 +382,12 @@ func (c *conn) handle(t wire.FrameType, body []byte) bool {
 		return true
 	case wire.FrameRequest:
 	default:
-		c.e.stats.badFrames.Add(1)
-		c.fail(wire.CodeUnexpectedFrame, "unexpected "+t.String()+" frame")
+		c.badFrame(wire.CodeUnexpectedFrame, "unexpected "+t.String()+" frame")
 		return false
 	}
 	var req wire.Request
 	if err := wire.Decode(body, &req); err != nil {
-		c.e.stats.badFrames.Add(1)
-		c.fail(wire.CodeBadFrame, "bad request: "+err.Error())
+		c.badFrame(wire.CodeBadFrame, "bad request: "+err.Error())
 		return false
 	}
 	if int(c.inflight.Add(1)) > c.e.cfg.MaxInFlight {
@@ -396,25 +395,16 @@ func (c *conn) handle(t wire.FrameType, body []byte) bool {
 		return false
 	}
 	c.e.reqs.Add(1)
-	args := bytes.Clone(req.Args) // req.Args may alias the reused read buffer
-	switch {
-	case directGroupOps[req.Op]:
-		// Sent to the grain now, in order; answered when the grain replies.
-		f, err := c.e.direct(c.ctx, c.user, req.Op, args)
-		if err != nil {
-			c.finish(req.ID, nil, err)
-			return true
-		}
-		go func() {
-			body, err := f.wait()
-			c.finish(req.ID, body, err)
-		}()
-	default:
-		go func() {
-			body, err := c.e.do(c.ctx, c.user, req.Op, args, c)
-			c.finish(req.ID, body, err)
-		}()
+	// Sent to the grain now if the op goes in order; answered when it replies.
+	p := c.e.dispatch(request{ctx: c.ctx, user: c.user, op: req.Op, args: bytes.Clone(req.Args), out: c}) // req.Args may alias the reused read buffer
+	if p.err != nil {                                                                                     // refused before reaching a grain
+		c.finish(req.ID, nil, p.err)
+		return true
 	}
+	go func() {
+		body, err := p.wait()
+		c.finish(req.ID, body, err)
+	}()
 	return true
 }
 

@@ -114,40 +114,37 @@ func limitCards(cards []wire.GroupCard, limit int) []wire.GroupCard {
 	return cards
 }
 
-// search runs wire.OpSearch: SearchArgs → SearchResult.
-func (e *Engine) search(args []byte) ([]byte, error) {
-	var a wire.SearchArgs
-	if err := parseArgs(args, &a); err != nil {
+// query decodes a discovery query into a, validates it, asks every node's
+// index, and merges the answers: sorted by sortCards, deduplicated, cut to
+// *limit (read after validate, which fills the default).
+func (e *Engine) query(args []byte, a any, validate func() error, op wire.Op, sortCards func([]wire.GroupCard), limit *int) ([]byte, error) {
+	if err := parseArgs(args, a); err != nil {
 		return nil, err
 	}
-	if err := actors.ValidateSearch(&a); err != nil {
+	if err := validate(); err != nil {
 		return nil, err
 	}
-	lists, err := e.askIndexes(actors.OpIndexSearch, &a)
+	lists, err := e.askIndexes(op, a)
 	if err != nil {
 		return nil, err
 	}
 	cards := concatCards(lists)
-	actors.SortSearch(cards, a.Query)
-	return wire.Marshal(&wire.SearchResult{Groups: limitCards(cards, a.Limit)})
+	sortCards(cards)
+	return wire.Marshal(&wire.SearchResult{Groups: limitCards(cards, *limit)})
+}
+
+// search runs wire.OpSearch: SearchArgs → SearchResult.
+func (e *Engine) search(r request) ([]byte, error) {
+	var a wire.SearchArgs
+	return e.query(r.args, &a, func() error { return actors.ValidateSearch(&a) }, actors.OpIndexSearch,
+		func(c []wire.GroupCard) { actors.SortSearch(c, a.Query) }, &a.Limit)
 }
 
 // nearby runs wire.OpNearby: NearbyArgs → SearchResult, nearest first.
-func (e *Engine) nearby(args []byte) ([]byte, error) {
+func (e *Engine) nearby(r request) ([]byte, error) {
 	var a wire.NearbyArgs
-	if err := parseArgs(args, &a); err != nil {
-		return nil, err
-	}
-	if err := actors.ValidateNearby(&a); err != nil {
-		return nil, err
-	}
-	lists, err := e.askIndexes(actors.OpIndexNearby, &a)
-	if err != nil {
-		return nil, err
-	}
-	cards := concatCards(lists)
-	actors.SortNearby(cards)
-	return wire.Marshal(&wire.SearchResult{Groups: limitCards(cards, a.Limit)})
+	return e.query(r.args, &a, func() error { return actors.ValidateNearby(&a) }, actors.OpIndexNearby,
+		actors.SortNearby, &a.Limit)
 }
 
 // cards returns the discovery cards of the named groups that exist (not
@@ -199,9 +196,10 @@ func (e *Engine) ownedCards(user string) ([]wire.GroupCard, error) {
 // their profile, in the user grain's order, then the searchable groups they
 // own (a creator's fan groups) not already listed. Dissolved groups, and
 // groups no index knows, are left out.
-func (e *Engine) profileCards(caller string, args []byte) ([]byte, error) {
+func (e *Engine) profileCards(r request) ([]byte, error) {
+	caller := r.user
 	var a wire.UserArgs
-	if err := parseArgs(args, &a); err != nil {
+	if err := parseArgs(r.args, &a); err != nil {
 		return nil, err
 	}
 	if a.User == "" {

@@ -13,9 +13,9 @@
 // frontend (package wire). Every group operation reaches its group through
 // the cluster grain API, even on a lone node.
 //
-// Hooks connect the host platform (token checks now; profiles, social
-// graph, moderation and tiers as they are added); every hook has a working
-// default.
+// Hooks connect the host platform (tokens, profiles, social graph,
+// moderation, tiers); every hook has a working default. Engine.Call runs an
+// operation in process for a user the host has authenticated.
 //
 // # Connections
 //
@@ -27,6 +27,18 @@
 // when the grain answers (for sends: after fsync). A frame that breaks the
 // protocol closes only its own connection, after an error frame; a request
 // with bad arguments fails only itself.
+//
+// # Files
+//
+// engine.go is the lifecycle (New, Start, Close, Stats); config.go, auth.go
+// and hooks.go the embedder's knobs, tokens and host hooks; conn.go the TCP
+// frontend. dispatch.go holds the route table every op is routed from (a
+// client's request and Engine.Call alike); membership.go the operations that
+// span user and group grains; resync.go, mygroups.go and discovery.go the
+// rest; grain.go and args.go the grain calls and argument helpers they share.
+// Apart from the Engine type, files depend one way only: engine.go → conn.go
+// → dispatch.go → membership.go → resync.go, and dispatch.go → mygroups.go,
+// discovery.go, hooks.go; all of them → grain.go, args.go.
 //
 // # Concurrency
 //

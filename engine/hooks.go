@@ -4,7 +4,9 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/qunchat/qun/actors"
 	"github.com/qunchat/qun/wire"
 )
 
@@ -16,17 +18,16 @@ type Authenticator interface {
 
 // Gender as a host reports it.
 const (
-	GenderUnknown uint8 = 0
-	GenderMale    uint8 = 1
-	GenderFemale  uint8 = 2
+	GenderUnknown = actors.GenderUnknown
+	GenderMale    = actors.GenderMale
+	GenderFemale  = actors.GenderFemale
 )
 
 // UserProfile is what Qun needs to know of a user from the host: the facts
-// behind group stats.
-type UserProfile struct {
-	Gender    uint8 // GenderUnknown, GenderMale, GenderFemale
-	BirthYear int   // 0 = unknown
-}
+// behind group stats (Gender: GenderUnknown, GenderMale or GenderFemale;
+// BirthYear: 0 = unknown). It is the very type the group grain stores with
+// a membership (actors.UserFacts), so there is one definition.
+type UserProfile = actors.UserFacts
 
 // Profiles is the host's user-profile service.
 type Profiles interface {
@@ -194,10 +195,86 @@ func (h *MemoryHost) Tier(_ context.Context, user string) (Tier, error) {
 	return h.defaultTier, nil
 }
 
-// hasBlocked reports whether CheckText can refuse anything (so the send
-// path skips decoding when it cannot).
+// hasBlocked reports whether CheckText can refuse anything.
 func (h *MemoryHost) hasBlocked() bool {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	return len(h.blocked) > 0
+}
+
+// What the engine asks the hooks before a grain call. Hooks run on request
+// goroutines, never in a grain.
+
+// hookErr turns a host hook's failure into a client error.
+func hookErr(hook string, err error) error {
+	if we, ok := err.(*wire.Error); ok {
+		return we
+	}
+	return wire.Errorf(wire.CodeUnavailable, "host %s hook failed", hook)
+}
+
+// refusal turns a moderation hook's refusal into a client error.
+func refusal(err error) error {
+	if we, ok := err.(*wire.Error); ok {
+		return we
+	}
+	return wire.Errorf(wire.CodeRejected, "%v", err)
+}
+
+// moderatesText reports whether the moderation hook may refuse a text: the
+// default MemoryHost refuses nothing until a word is blocked, and the send
+// path then skips decoding the text.
+func (e *Engine) moderatesText() bool {
+	m, ok := e.hooks.Moderation.(*MemoryHost)
+	return !ok || m.hasBlocked()
+}
+
+// checkText asks the moderation hook about a text message.
+func (e *Engine) checkText(ctx context.Context, g, user string, body *wire.TextBody) error {
+	if body == nil {
+		return nil
+	}
+	if err := e.hooks.Moderation.CheckText(ctx, g, user, body.Text); err != nil {
+		return refusal(err)
+	}
+	return nil
+}
+
+// facts reads the profiles of users for a group's stats.
+func (e *Engine) facts(ctx context.Context, users ...string) (map[string]UserProfile, error) {
+	out := make(map[string]UserProfile, len(users))
+	for _, u := range users {
+		p, err := e.hooks.Profiles.Profile(ctx, u)
+		if err != nil {
+			return nil, hookErr("profiles", err)
+		}
+		out[u] = p
+	}
+	return out, nil
+}
+
+// hostFacts encodes the profiles of users (joiners) for the group grain.
+func (e *Engine) hostFacts(users ...string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.RequestTimeout)
+	defer cancel()
+	f, err := e.facts(ctx, users...)
+	if err != nil {
+		return nil, err
+	}
+	return marshalArgs(actors.HostFacts{Profiles: f, Year: time.Now().UTC().Year()}), nil
+}
+
+// inviteCode asks the moderation hook whether user may issue an invite code
+// for g, and makes the code.
+func (e *Engine) inviteCode(r request, g string) ([]byte, error) {
+	if err := e.hooks.Moderation.MayIssueInvite(r.ctx, g, r.user); err != nil {
+		return nil, refusal(err)
+	}
+	code := actors.InviteCodePrefix(g) + strings.ToUpper(newGroupID()[1:9])
+	return marshalArgs(actors.HostFacts{Code: code}), nil
+}
+
+// thisYear gives the group grain the current year, for members' ages.
+func thisYear(*Engine, request, string) ([]byte, error) {
+	return marshalArgs(actors.HostFacts{Year: time.Now().UTC().Year()}), nil
 }

@@ -1,18 +1,7 @@
 package wire
 
-// Fan groups and creator tools: operations 100-139, errors 300-319.
-// Append-only.
-const (
-	OpCreateFanGroup Op = 100 // CreateFanGroupArgs → CreateGroupResult
-	OpSetFanGroup    Op = 101 // SetFanGroupArgs → SeqResult (owner)
-	OpFanGroups      Op = 102 // FanGroupsArgs → FanGroupsResult (a creator's homepage list)
-	OpNotifyCreator  Op = 103 // CreatorNoticeArgs → CreatorNoticeResult (every fan group of the caller)
-	OpAnnounceStrong Op = 104 // AnnounceArgs → SeqResult (a strong-notification announcement)
-	OpRecall         Op = 105 // RecallArgs → SeqResult
-	OpSetDivert      Op = 106 // SetDivertArgs → SeqResult (owner and admins)
-	OpShareCard      Op = 107 // GroupArgs → ShareCard
-	OpSetHostFacts   Op = 108 // HostFactsArgs → Empty (standalone qund only, see docs/embedding.md)
-)
+// Fan groups and creator tools: their operations are in ops.go (100-139),
+// their errors 300-319 here. Append-only.
 
 // Errors of fan groups and creator tools (300-319).
 const (
@@ -22,13 +11,6 @@ const (
 )
 
 func init() {
-	for op, n := range map[Op]string{
-		OpCreateFanGroup: "create_fan_group", OpSetFanGroup: "set_fan_group", OpFanGroups: "fan_groups",
-		OpNotifyCreator: "notify_creator", OpAnnounceStrong: "announce_strong", OpRecall: "recall",
-		OpSetDivert: "set_divert", OpShareCard: "share_card", OpSetHostFacts: "set_host_facts",
-	} {
-		opNames[op] = n
-	}
 	for c, n := range map[Code]string{
 		CodeDiverted: "diverted", CodeRecallWindow: "recall_window", CodeNotReviewed: "not_reviewed",
 	} {

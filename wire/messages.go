@@ -140,11 +140,26 @@ type SystemBody struct {
 	Until  int64  `msgpack:"until,omitempty"` // unix ms, for timed events (mute)
 }
 
-// System event names.
+// System event names (see docs/protocol.md). Stable: clients render them.
 const (
-	EventCreated = "created"
-	EventJoined  = "joined"
-	EventLeft    = "left"
+	EventCreated     = "created"      // Actor created the group
+	EventJoined      = "joined"       // Actor joined
+	EventLeft        = "left"         // Actor left
+	EventUpdated     = "updated"      // profile or settings changed; Text names the fields
+	EventRole        = "role"         // Target's role changed; Text "admin" or "member"
+	EventKicked      = "kicked"       // Actor removed Target
+	EventBanned      = "banned"       // Actor banned Target (removed if a member)
+	EventUnbanned    = "unbanned"     //
+	EventMuted       = "muted"        // Target muted Until (unix ms)
+	EventUnmuted     = "unmuted"      //
+	EventMuteAll     = "mute_all"     // Text "on" or "off"
+	EventOwner       = "owner"        // ownership passed from Actor to Target
+	EventDissolved   = "dissolved"    // the group is closed
+	EventInvited     = "invited"      // Actor added Target
+	EventAnnounce    = "announcement" // Text is the announcement
+	EventPinned      = "pinned"       // Text is the pinned seq
+	EventUnpinned    = "unpinned"     //
+	EventJoinRequest = "join_request" // sent only to owner and admins as a notice
 )
 
 // Check reports whether the body matches the type and is within limits.
