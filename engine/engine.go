@@ -45,18 +45,23 @@ type Engine struct {
 	deps  *actors.Deps
 	ln    net.Listener
 
-	mu      sync.Mutex
-	conns   map[*conn]struct{}
-	started bool
-	closing atomic.Bool
-	closed  chan struct{}
-	wg      sync.WaitGroup // accept loop and connections
-	reqs    sync.WaitGroup // requests in flight
-	stats   counters
+	mu     sync.Mutex
+	conns  map[*conn]struct{}
+	online map[string]int // user → connections past their hello (under mu)
+	// host events (host_events.go)
+	hostEvs  chan actors.HostEvent
+	hostDone chan struct{}
+	started  bool
+	closing  atomic.Bool
+	closed   chan struct{}
+	wg       sync.WaitGroup // accept loop and connections
+	reqs     sync.WaitGroup // requests in flight
+	stats    counters
 }
 
 type counters struct {
 	conns, slow, badFrames, requests atomic.Int64
+	hostDropped                      atomic.Int64 // host events dropped on a full queue
 }
 
 // New validates cfg and returns an engine that is not yet started.
@@ -68,7 +73,7 @@ func New(cfg Config) (*Engine, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	e := &Engine{cfg: cfg, log: log, conns: map[*conn]struct{}{}, closed: make(chan struct{})}
+	e := &Engine{cfg: cfg, log: log, conns: map[*conn]struct{}{}, online: map[string]int{}, closed: make(chan struct{})}
 	e.host = NewMemoryHost(cfg.DefaultTier)
 	e.hooks = cfg.Hooks
 	if e.hooks.Profiles == nil {
@@ -83,6 +88,7 @@ func New(cfg Config) (*Engine, error) {
 	if e.hooks.Tiers == nil {
 		e.hooks.Tiers = e.host
 	}
+	e.fanHookDefaults()
 	return e, nil
 }
 
@@ -140,8 +146,9 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	}
 	e.deps = &actors.Deps{
 		Store: e.store, Group: e.cfg.Group, IdleTimeout: e.cfg.GrainIdleTimeout, WatchTTL: e.cfg.WatchTTL,
-		Logger: e.log.With("component", "actors"),
+		Logger: e.log.With("component", "actors"), OnHostEvent: e.hostEvent,
 	}
+	e.startHostEvents()
 	if err := e.deps.EnsureDefaults().Validate(); err != nil {
 		return err
 	}
@@ -281,6 +288,7 @@ func (e *Engine) teardown() error {
 	if e.node != nil {
 		errs = append(errs, e.node.Stop(false))
 	}
+	e.stopHostEvents() // after the grains: none sends any more
 	if e.store != nil {
 		errs = append(errs, e.store.Close())
 	}

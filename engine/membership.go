@@ -90,7 +90,7 @@ type admitted struct {
 // args, the host's facts about the joiners travelling with the call, and
 // decodes its reply into res.
 func (e *Engine) admit(r request, g string, args []byte, res any, joiners ...string) (admitted, error) {
-	host, err := e.hostFacts(joiners...)
+	host, err := e.joinFacts(r, g, joiners...)
 	if err != nil {
 		return admitted{}, err
 	}
