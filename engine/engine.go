@@ -231,14 +231,16 @@ type Stats struct {
 	Groups       int   // groups watched by this node's hub
 	Grains       int64 // group and user grains active on this node
 	Store        persistence.Stats
+	Online       int   // users with a connection past its hello
+	HostDropped  int64 // host events (offline pushes, diversion reports) dropped on a full queue
 }
 
 // Stats returns the current counters.
 func (e *Engine) Stats() Stats {
 	e.mu.Lock()
-	n := len(e.conns)
+	n, online := len(e.conns), len(e.online)
 	e.mu.Unlock()
-	s := Stats{Conns: n, ConnsTotal: e.stats.conns.Load(), SlowConsumer: e.stats.slow.Load(), BadFrames: e.stats.badFrames.Load(), Requests: e.stats.requests.Load()}
+	s := Stats{Conns: n, Online: online, HostDropped: e.stats.hostDropped.Load(), ConnsTotal: e.stats.conns.Load(), SlowConsumer: e.stats.slow.Load(), BadFrames: e.stats.badFrames.Load(), Requests: e.stats.requests.Load()}
 	if e.hub != nil {
 		s.Groups = e.hub.Stats().Groups
 	}
