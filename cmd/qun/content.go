@@ -12,11 +12,9 @@ import (
 // announcements, pins and stats.
 
 var messageCommands = []command{
-	{name: "send", args: "GROUP TEXT...", min: 2, max: -1, help: "send a message; prints its seq once durable",
-		run: call(func(x *cli) (wire.SendResult, error) {
-			return x.c.SendText(x.ctx, x.pos[0], client.NewCMID(), x.rest(1))
-		},
-			func(x *cli, r wire.SendResult) { x.printf("%d\n", r.Seq) })},
+	{name: "send", args: "GROUP [TEXT...] [--at U,U|all] [--image URL --w W --h H] [--video ID|--live ROOM|--product ID|--link URL] [--title T] [--sticker P/ID] [--location LAT,LNG] [--custom TYPE --fields k=v]",
+		min: 1, max: -1, help: "send a message (text, or a rich body); prints its seq once durable", run: cmdSend,
+		check: func(x *cli) error { _, _, err := x.body(); return err }},
 	{name: "history", args: "GROUP [--after SEQ] [--before SEQ] [--limit N]", min: 1, max: 1,
 		help: "print messages, one per line: SEQ SENDER TEXT", run: call(history, printHistory)},
 	{name: "members", args: "GROUP", min: 1, max: 1, help: "list members: USER ROLE", run: cmdMembers},
@@ -112,6 +110,9 @@ func printMyGroups(x *cli, gs []wire.MyGroup) {
 		pin := ""
 		if mg.Pinned {
 			pin = " [pinned]"
+		}
+		if mg.Mentioned > 0 {
+			pin += fmt.Sprintf(" [@me %d]", mg.Mentioned)
 		}
 		x.printf("%s %s unread=%d last_seq=%d%s\n", mg.Group, mg.Name, mg.Unread, mg.LastSeq, pin)
 	}
