@@ -133,7 +133,11 @@ func cmdAnnouncement(x *cli) error {
 		x.printf("%s has no announcement\n", x.pos[0])
 		return nil
 	}
-	x.printf("announcement #%d by %s at %s\n%s\n", a.Seq, a.By, fmtTime(a.At), a.Text)
+	strong := ""
+	if a.Strong {
+		strong = " [strong: acknowledge it with qun ack]"
+	}
+	x.printf("announcement #%d by %s at %s%s\n%s\n", a.Seq, a.By, fmtTime(a.At), strong, a.Text)
 	if *i.YourRole < wire.RoleAdmin {
 		return nil
 	}
