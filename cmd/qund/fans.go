@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/qunchat/qun/actors"
 	"github.com/qunchat/qun/engine"
 	"github.com/qunchat/qun/wire"
 )
@@ -60,7 +59,14 @@ func loadHostFacts(e *engine.Engine, path string) error {
 func divertSetting() setting {
 	names := map[string]wire.DivertPolicy{"allow": wire.DivertAllow, "flag": wire.DivertFlag, "mask": wire.DivertMask, "block": wire.DivertBlock}
 	return setting{name: "group-divert", kind: kString, doc: "contact-diversion policy of groups that chose none: allow, flag, mask or block",
-		get: func(o *options) string { return actors.PolicyName(o.cfg.Group.Fans.Divert) },
+		get: func(o *options) string {
+			for n, p := range names {
+				if p == o.cfg.Group.Fans.Divert {
+					return n
+				}
+			}
+			return "default"
+		},
 		set: func(o *options, v string) error {
 			p, ok := names[strings.ToLower(strings.TrimSpace(v))]
 			if !ok {
