@@ -330,3 +330,22 @@ func checkHostFacts(a wire.HostFactsArgs) error {
 	}
 	return nil
 }
+
+// ownerSlot is the owned-group slot a new owner of g needs under tier: a fan
+// group counts against the fan-group limit (and shows on the new owner's
+// homepage), any other group against the owned-group limit.
+func (e *Engine) ownerSlot(caller, g string, tier Tier) (actors.UserGroupArgs, error) {
+	body, err := e.groupCall(caller, actors.OpFanOwner, g, nil, nil)
+	if err != nil {
+		return actors.UserGroupArgs{}, err
+	}
+	var fo actors.FanOwner
+	if err := decodeInto(body, &fo); err != nil {
+		return actors.UserGroupArgs{}, err
+	}
+	if fo.Fan {
+		groups, _ := e.cfg.Fans.fanTier(tier)
+		return actors.UserGroupArgs{Group: g, Limit: groups, Fan: true}, nil
+	}
+	return actors.UserGroupArgs{Group: g, Limit: tier.MaxOwnedGroups}, nil
+}

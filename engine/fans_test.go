@@ -313,6 +313,20 @@ func TestFanGroupTierLimit(t *testing.T) {
 	if err != nil || len(fg.Groups) != 2 || fg.Groups[0].MaxMembers != 3 {
 		t.Fatalf("%+v %v", fg, err)
 	}
+	// A transferred fan group moves to the new owner's homepage.
+	heir := dial(t, e, "heir", nil)
+	if _, err := heir.Join(ctx, fg.Groups[0].Group); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.TransferOwner(ctx, fg.Groups[0].Group, "heir"); err != nil {
+		t.Fatal(err)
+	}
+	if fg2, err := heir.FanGroups(ctx, "heir"); err != nil || len(fg2.Groups) != 1 || fg2.Groups[0].Group != fg.Groups[0].Group {
+		t.Fatalf("heir's homepage %+v %v", fg2, err)
+	}
+	if fg3, err := heir.FanGroups(ctx, "small"); err != nil || len(fg3.Groups) != 1 {
+		t.Fatalf("small's homepage after the transfer %+v %v", fg3, err)
+	}
 	if _, err := dial(t, e, "none", nil).CreateFanGroup(ctx, wire.CreateFanGroupArgs{Name: "f"}); wire.CodeOf(err) != wire.CodeLimitReached {
 		t.Fatalf("no fan groups allowed: %v", err)
 	}
