@@ -33,23 +33,23 @@ func PolicyName(p wire.DivertPolicy) string {
 }
 
 // textFields lists the user-visible text fields of a body that diversion
-// rules read: the text and the card fields.
-func textFields(b *wire.Body) []*string {
+// rules read: the text and the card fields (custom values separately).
+func textFields(b *wire.Body) (fs [2]*string, n int) {
 	switch {
 	case b.Text != nil:
-		return []*string{&b.Text.Text}
+		return [2]*string{&b.Text.Text}, 1
 	case b.Video != nil:
-		return []*string{&b.Video.Title}
+		return [2]*string{&b.Video.Title}, 1
 	case b.Live != nil:
-		return []*string{&b.Live.Title}
+		return [2]*string{&b.Live.Title}, 1
 	case b.Product != nil:
-		return []*string{&b.Product.Title}
+		return [2]*string{&b.Product.Title}, 1
 	case b.Location != nil:
-		return []*string{&b.Location.Name, &b.Location.Address}
+		return [2]*string{&b.Location.Name, &b.Location.Address}, 2
 	case b.Link != nil:
-		return []*string{&b.Link.Title, &b.Link.Desc}
+		return [2]*string{&b.Link.Title, &b.Link.Desc}, 2
 	}
-	return nil
+	return fs, 0
 }
 
 // applyDivert applies the group's policy to msg in place. It returns the
@@ -60,7 +60,8 @@ func (g *GroupMachine) applyDivert(msg *wire.Message) (flagged string, err *wire
 		return "", nil
 	}
 	var kinds []string
-	fields := textFields(&msg.Body)
+	fs, n := textFields(&msg.Body)
+	fields := fs[:n]
 	if c := msg.Body.Custom; c != nil {
 		// Map values are copies: check copies, then write them back.
 		vals := map[string]*string{}
