@@ -371,8 +371,8 @@ func (m *Message) Line() string {
 	switch {
 	case b.Text != nil:
 		s := b.Text.Text
-		if len(b.Text.Mentions) > 0 {
-			s = "@" + strings.Join(b.Text.Mentions, " @") + " " + s
+		for i := len(b.Text.Mentions) - 1; i >= 0; i-- {
+			s = "@" + strings.TrimPrefix(b.Text.Mentions[i], "@") + " " + s
 		}
 		return s
 	case b.Image != nil:
