@@ -287,6 +287,18 @@ func TestRecall(t *testing.T) {
 	if e := recall("owner", 30_000, msg.Seq, &tomb); codeOf(e) != wire.CodeConflict {
 		t.Fatalf("recall twice: %v", e.Err)
 	}
+	// A recalled mention no longer counts.
+	e = m.Handle(Command{Now: 35_000, User: "bob", Op: wire.OpSend, Args: args(t, wire.SendArgs{Group: "g1", Type: wire.MsgText, Body: mention("psst", "carol")})})
+	m.MarkDurable(m.LastSeq())
+	if len(m.mentionsOf("carol")) != 1 {
+		t.Fatal("mention not counted")
+	}
+	if e := recall("bob", 35_001, e.Records[0].Msg.Seq, &e.Records[0].Msg); e.Err != nil {
+		t.Fatal(e.Err)
+	}
+	if len(m.mentionsOf("carol")) != 0 {
+		t.Fatal("a recalled mention still counts")
+	}
 	// Not yet durable.
 	e = send(t, m, 40_000, "bob", "c3", "fresh")
 	if e := recall("bob", 40_001, e.Records[0].Msg.Seq, &e.Records[0].Msg); codeOf(e) != wire.CodeConflict {

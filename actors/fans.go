@@ -2,7 +2,9 @@ package actors
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/qunchat/qun/internal/ratelimit"
@@ -224,6 +226,16 @@ func (g *GroupMachine) applyFanEvent(m *wire.Message, c *change) {
 	case wire.EventDivert:
 		if c.Fan != nil {
 			g.st.Fan.Divert = c.Fan.Divert
+		}
+	case wire.EventRecalled:
+		// A recalled message no longer counts as mentioning anyone (its
+		// tombstone, which replay reads, mentions nobody either).
+		if seq, err := strconv.ParseUint(sb.Text, 10, 64); err == nil {
+			for _, mm := range g.st.Members {
+				if i := slices.Index(mm.Mentions, seq); i >= 0 {
+					mm.Mentions = slices.Delete(mm.Mentions, i, i+1)
+				}
+			}
 		}
 	}
 }
