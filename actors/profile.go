@@ -40,6 +40,10 @@ func (g *GroupMachine) info() wire.GroupInfo {
 	if g.st.HasLoc {
 		in.Location = &wire.GeoArgs{Lat: g.st.Lat, Lng: g.st.Lng, City: g.st.City}
 	}
+	if g.isFan() {
+		thr := g.st.Fan.Threshold
+		in.Kind, in.Threshold = wire.KindFan, &thr
+	}
 	for u, m := range g.st.Members {
 		if m.Role == wire.RoleAdmin {
 			in.Admins = append(in.Admins, u)

@@ -76,6 +76,9 @@ func cmdMembers(x *cli) error {
 func printInfo(x *cli, i wire.GroupInfo) {
 	x.printf("group %s\nname %s\nowner %s\nmembers %d/%d\nlast_seq %d\n", i.Group, i.Name, i.Owner, i.Members, i.MaxMember, i.LastSeq)
 	x.printf("policy %s\nsearchable %v\nmembers_invite %v\nmute_all %v\n", policyName(i.Join), i.Searchable, i.MembersInvite, i.MuteAll)
+	if i.Kind == wire.KindFan && i.Threshold != nil {
+		x.printf("kind fan\nthreshold %s\n", i.Threshold.Words())
+	}
 	var location, announcement string
 	if l := i.Location; l != nil {
 		location = fmt.Sprintf("%g,%g %s", l.Lat, l.Lng, l.City)

@@ -254,6 +254,7 @@ func TestFanStoryOnStandaloneQund(t *testing.T) {
 		}
 		mustContain(t, when+" groups", s.ok("new", "groups"), gOpen+" open fans unread=", "[@me 1]")
 		mustContain(t, when+" fans", s.ok("new", "fans", "cara"), `"loyal fans" members=2/2000`)
+		mustContain(t, when+" info", s.ok("old", "info", gLoyal), "kind fan\nthreshold followed the creator for 10 days\n")
 	}
 	check("live")
 
