@@ -334,3 +334,43 @@ func TestFanGroupTierLimit(t *testing.T) {
 		t.Fatalf("bad notice: %v", err)
 	}
 }
+
+// TestFanOpsPermissions: the engine-level rules of docs/permissions.md's
+// list under the table.
+func TestFanOpsPermissions(t *testing.T) {
+	e := startEngine(t, testConfig(""))
+	ctx := ctxT(t)
+	cara := dial(t, e, "cara", nil)
+	r, err := cara.CreateFanGroup(ctx, wire.CreateFanGroupArgs{Name: "fans"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := r.Group
+	member, stranger := dial(t, e, "m", nil), dial(t, e, "s", nil)
+	if _, err := member.Join(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := member.ShareCard(ctx, g); wire.CodeOf(err) != wire.CodeForbidden {
+		t.Fatalf("member share_card: %v", err)
+	}
+	if _, err := stranger.ShareCard(ctx, g); wire.CodeOf(err) != wire.CodeNotMember {
+		t.Fatalf("stranger share_card: %v", err)
+	}
+	if _, err := member.SetFanGroup(ctx, wire.SetFanGroupArgs{Group: g, Threshold: &wire.Threshold{Level: 1}}); wire.CodeOf(err) != wire.CodeForbidden {
+		t.Fatalf("member set_fan_group: %v", err)
+	}
+	// A non-creator's notice reaches nobody: it posts only to the caller's own fan groups.
+	res, err := member.NotifyCreator(ctx, wire.CreatorNoticeArgs{ID: "x", Kind: wire.NoticeVideo, Video: "v", Title: "t"})
+	if err != nil || len(res.Groups) != 0 {
+		t.Fatalf("member notify: %+v %v", res, err)
+	}
+	if err := member.SetHostFacts(ctx, wire.HostFactsArgs{}); wire.CodeOf(err) != wire.CodeForbidden {
+		t.Fatalf("member set_host_facts: %v", err)
+	}
+	if fg, err := stranger.FanGroups(ctx, "cara"); err != nil || len(fg.Groups) != 1 || !fg.Groups[0].MayJoin {
+		t.Fatalf("stranger fan_groups: %+v %v", fg, err)
+	}
+	if _, err := member.Recall(ctx, g, 1); wire.CodeOf(err) != wire.CodeBadRequest {
+		t.Fatalf("recall of the created event: %v", err)
+	}
+}
