@@ -49,6 +49,7 @@ type Engine struct {
 	conns  map[*conn]struct{}
 	online map[string]int // user → connections past their hello (under mu)
 	// host events (host_events.go)
+	hostMu   sync.RWMutex // guards hostEvs against its close
 	hostEvs  chan actors.HostEvent
 	hostDone chan struct{}
 	started  bool

@@ -14,6 +14,12 @@ import (
 
 // hostEvent is actors.Deps.OnHostEvent.
 func (e *Engine) hostEvent(ev actors.HostEvent) {
+	e.hostMu.RLock()
+	defer e.hostMu.RUnlock()
+	if e.hostEvs == nil { // stopped: a late grain callback
+		e.stats.hostDropped.Add(1)
+		return
+	}
 	select {
 	case e.hostEvs <- ev:
 	default:
@@ -24,9 +30,10 @@ func (e *Engine) hostEvent(ev actors.HostEvent) {
 func (e *Engine) startHostEvents() {
 	e.hostEvs = make(chan actors.HostEvent, e.cfg.Fans.HostEventQueue)
 	e.hostDone = make(chan struct{})
+	evs := e.hostEvs
 	go func() {
 		defer close(e.hostDone)
-		for ev := range e.hostEvs {
+		for ev := range evs {
 			e.tellHost(ev)
 		}
 	}()
@@ -35,12 +42,15 @@ func (e *Engine) startHostEvents() {
 // stopHostEvents delivers what is queued and stops the goroutine. Grains
 // are stopped before (teardown order), so nothing sends afterwards.
 func (e *Engine) stopHostEvents() {
-	if e.hostEvs == nil {
+	e.hostMu.Lock()
+	evs := e.hostEvs
+	e.hostEvs = nil
+	e.hostMu.Unlock()
+	if evs == nil {
 		return
 	}
-	close(e.hostEvs)
+	close(evs)
 	<-e.hostDone
-	e.hostEvs = nil
 }
 
 func (e *Engine) tellHost(ev actors.HostEvent) {
