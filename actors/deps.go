@@ -30,6 +30,10 @@ type Deps struct {
 	Now func() time.Time
 	// Stats counts grains by kind, if set (metrics). Default nil: none.
 	Stats *GrainStats
+	// OnHostEvent receives host events (offline pushes, diversion reports)
+	// once their message is durable. It is called from the grain, so it
+	// must not block. Default: drop them.
+	OnHostEvent func(HostEvent)
 }
 
 // EnsureDefaults fills every unset field with its documented default and
@@ -49,6 +53,9 @@ func (d *Deps) EnsureDefaults() *Deps {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.OnHostEvent == nil {
+		d.OnHostEvent = func(HostEvent) {}
 	}
 	return d
 }

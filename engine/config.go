@@ -110,6 +110,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Verbose passes Proto.Actor's info logs to Logger too. Default false.
 	Verbose bool
+	// Fans configures fan groups and creator tools. Default
+	// DefaultFanConfig().
+	Fans FanConfig
 }
 
 // DefaultConfig returns the defaults documented on Config.
@@ -134,6 +137,7 @@ func DefaultConfig() Config {
 		WatchTTL:         30 * time.Second,
 		CreateMinFriends: 1,
 		DefaultTier:      Tier{MaxOwnedGroups: 4, MaxMembers: 200},
+		Fans:             DefaultFanConfig(),
 	}
 }
 
@@ -185,7 +189,7 @@ func (c *Config) Validate() error {
 	if err := c.Group.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	return nil
+	return c.Fans.validate(bad)
 }
 
 func isLoopback(addr string) bool {
