@@ -134,12 +134,17 @@ func TestMetrics(t *testing.T) {
 	waitFor(t, 20*time.Second, "a group grain passivated", func() bool {
 		return metricsOf(t, reg)["qun_grain_passivations_total"]["kind=group"] >= 1
 	})
-	// Let every grain passivate before Close: a grain stopping while the
-	// node leaves the cluster trips a data race inside protoactor.
+	// Let every grain passivate, then activate one through the placement
+	// actor, so that it has handled every termination before Close: one
+	// still in its mailbox while the node leaves the cluster trips a data
+	// race inside protoactor.
 	waitFor(t, 20*time.Second, "every grain passivated", func() bool {
 		g := metricsOf(t, reg)["qun_grains_active"]
 		return g["kind=group"] == 0 && g["kind=user"] == 0
 	})
+	if _, err := transports[0].dial(t, e, "dave", nil).MyGroups(ctx); err != nil {
+		t.Fatal(err)
+	}
 	_ = e.Close()
 	if err := e.Ready(); err == nil {
 		t.Fatal("Ready after Close")
