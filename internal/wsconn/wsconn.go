@@ -241,24 +241,42 @@ func (c *Conn) Write(p []byte) (int, error) {
 		c.wbuf = append(c.wbuf, p...)
 		data = c.wbuf
 	}
-	for len(data) >= 4 {
-		n := binary.BigEndian.Uint32(data)
-		if uint64(n) > uint64(c.max) {
-			return 0, fmt.Errorf("%w: %d", ErrFrame, n)
+	for {
+		frame, rest, err := nextFrame(data, c.max)
+		if err != nil {
+			return 0, err
 		}
-		if len(data) < 4+int(n) {
+		if frame == nil {
 			break
 		}
-		if err := c.ws.Write(ctx, websocket.MessageBinary, data[4:4+n]); err != nil {
+		if err := c.ws.Write(ctx, websocket.MessageBinary, frame); err != nil {
 			if errors.Is(err, context.DeadlineExceeded) {
 				err = fmt.Errorf("%w: %w", os.ErrDeadlineExceeded, err)
 			}
 			return 0, err
 		}
-		data = data[4+n:]
+		data = rest
 	}
 	c.wbuf = append(c.wbuf[:0], data...)
 	return len(p), nil
+}
+
+// nextFrame splits the first complete length-prefixed frame off data: its
+// body (type byte and msgpack, without the prefix) and the rest. A nil
+// frame means data holds no complete frame yet. A length of 0 is an empty
+// frame (non-nil, empty); one over max is ErrFrame.
+func nextFrame(data []byte, max int) (frame, rest []byte, err error) {
+	if len(data) < 4 {
+		return nil, data, nil
+	}
+	n := binary.BigEndian.Uint32(data)
+	if uint64(n) > uint64(max) {
+		return nil, data, fmt.Errorf("%w: %d", ErrFrame, n)
+	}
+	if uint64(len(data)-4) < uint64(n) {
+		return nil, data, nil
+	}
+	return data[4 : 4+n : 4+n], data[4+n:], nil
 }
 
 // Close implements net.Conn. It returns at once; the closing handshake
