@@ -52,6 +52,8 @@ type groupState struct {
 	BirthN     int           `msgpack:"birth_n,omitempty"`
 	ActiveDays map[int64]int `msgpack:"active_days,omitempty"` // day → members whose last post was that day
 	DayMsgs    map[int64]int `msgpack:"day_msgs,omitempty"`    // day → messages posted
+	// Room is set for a live room (room_state.go).
+	Room *roomState `msgpack:"room,omitempty"`
 }
 
 // inviteState is an invite code as the group keeps it (aux KV).
@@ -81,6 +83,8 @@ type GroupMachine struct {
 	pending map[string]*wire.JoinRequest
 	acks    map[string]uint64 // user → seq of the announcement acknowledged
 	auxOut  []AuxWrite        // produced by apply, collected by TakeAux
+
+	room *roomRuntime // a live room's unpersisted state (room_state.go)
 }
 
 // NewGroupMachine returns the machine of a group that does not exist yet.

@@ -57,6 +57,8 @@ var opNames = [...]string{
 	OpAnnounceState: "announcement_state", OpPin: "pin", OpPinGroup: "pin_group", OpSearch: "search",
 	OpNearby: "nearby", OpProfileGroups: "profile_groups", OpShowOnProfile: "show_on_profile",
 	OpGroupStats: "group_stats", OpListInvites: "list_invites",
+	OpOpenRoom: "open_room", OpCloseRoom: "close_room", OpWatchRoom: "watch_room", OpLeaveRoom: "leave_room",
+	OpRoomSend: "room_send", OpRoomConfig: "room_config",
 }
 
 func (o Op) String() string {
