@@ -399,7 +399,7 @@ func TestNegativeMaxSize(t *testing.T) {
 }
 
 func TestStrings(t *testing.T) {
-	frames := map[wire.FrameType]string{1: "hello", 2: "welcome", 3: "request", 4: "reply", 5: "error", 6: "push", 7: "gap", 8: "ping", 9: "pong", 10: "notice", 11: "frame(11)", 0: "frame(0)"}
+	frames := map[wire.FrameType]string{1: "hello", 2: "welcome", 3: "request", 4: "reply", 5: "error", 6: "push", 7: "gap", 8: "ping", 9: "pong", 10: "notice", 11: "frame(11)", 0: "frame(0)", 140: "room_push"}
 	for ft, s := range frames {
 		if ft.String() != s {
 			t.Errorf("FrameType(%d) = %q, want %q", uint8(ft), ft.String(), s)
@@ -412,6 +412,7 @@ func TestStrings(t *testing.T) {
 		24: "revoke_invite", 25: "invite", 26: "announce", 27: "ack_announcement", 28: "announcement_state",
 		29: "pin", 30: "pin_group", 31: "search", 32: "nearby", 33: "profile_groups", 34: "show_on_profile",
 		35: "group_stats", 36: "list_invites",
+		140: "open_room", 141: "close_room", 142: "watch_room", 143: "leave_room", 144: "room_send", 145: "room_config",
 		0: "op_0", 37: "op_37", 1000: "op_1000", 65535: "op_65535"}
 	for op, s := range ops {
 		if op.String() != s {
