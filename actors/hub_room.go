@@ -207,15 +207,15 @@ func (a *hubActor) deliverRoom(d *pb.Deliver) {
 	r.chatter += n
 	r.meter.add(now, n)
 	switch {
-	case n < len(b.Msgs) && r.window > 0:
-		// A normal or high message cuts the window short: it goes out now,
-		// with the chatter gathered so far.
-		a.flushRoom(d.Group, r, now)
 	case d.Closed:
 		a.flushRoom(d.Group, r, now)
 		for c := range a.groups[d.Group] {
 			a.unsub(c, d.Group)
 		}
+	case n < len(b.Msgs) && r.window > 0:
+		// A normal or high message cuts the window short: it goes out now,
+		// with the chatter gathered so far.
+		a.flushRoom(d.Group, r, now)
 	case r.window <= 0:
 		a.flushRoom(d.Group, r, now)
 	case !r.armed:
