@@ -43,7 +43,7 @@ func roomFrames(group string, items []roomItem, keep, online, maxBytes int) (fra
 	if keep >= 0 && keep < chatter {
 		drop = chatter - keep
 	}
-	p := rawRoomPush{Group: group, Skipped: drop, Online: online}
+	p := rawRoomPush{Group: group, Msgs: []RawMessage{}, Skipped: drop, Online: online}
 	size := 64 + len(group)
 	flush := func() error {
 		f, err := wire.EncodeFrame(wire.FrameRoomPush, &p)
@@ -51,7 +51,7 @@ func roomFrames(group string, items []roomItem, keep, online, maxBytes int) (fra
 			return err
 		}
 		frames = append(frames, f)
-		p = rawRoomPush{Group: group}
+		p = rawRoomPush{Group: group, Msgs: []RawMessage{}}
 		size = 64 + len(group)
 		return nil
 	}

@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -62,6 +63,9 @@ func TestRoomFrames(t *testing.T) {
 			var seqs []uint64
 			for i, f := range fs {
 				p := decodeRoomPush(t, f)
+				if _, body, _ := wire.FrameBody(f); strings.Contains(string(body), "\xa4msgs\xc0") {
+					t.Fatalf("msgs is not an array: %q", body) // an empty list is an empty array, never nil
+				}
 				if p.Group != "room-x" {
 					t.Fatalf("group %q", p.Group)
 				}
