@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/qunchat/qun/client"
+	"github.com/qunchat/qun/engine"
 	"github.com/qunchat/qun/wire"
 )
 
@@ -268,5 +269,58 @@ func TestRoomSurvivesKill9(t *testing.T) {
 	}
 	if _, reused := acked[r.Seq]; reused || r.Seq <= uint64(len(acked)) {
 		t.Fatalf("seq %d after restart reuses or precedes the acked ones", r.Seq)
+	}
+}
+
+// TestRoomTwoNodes: viewers on two nodes; each message reaches each node
+// once (its hub counts messages, not viewers) and is fanned out there; the
+// online count pushed to every viewer is the sum over the nodes.
+func TestRoomTwoNodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two nodes")
+	}
+	if raceBuild() {
+		t.Skip("two in-process nodes race inside protoactor/grpc (see TestDiscoveryTwoNodes)")
+	}
+	cfg1 := testConfig("")
+	cfg1.Group.Room.CountEvery = 100 * time.Millisecond
+	e1 := startEngine(t, cfg1)
+	cfg2 := testConfig("")
+	cfg2.Group.Room.CountEvery = 100 * time.Millisecond
+	cfg2.Join = []string{e1.GossipAddr()}
+	e2 := startEngine(t, cfg2)
+	ctx := ctxT(t)
+	room, err := e1.OpenRoom(ctx, "two", "host")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var views []*viewer
+	for i, e := range []*engine.Engine{e1, e1, e2, e2, e2} {
+		c, v := dialViewer(t, e.Addr().String(), fmt.Sprintf("v%d", i))
+		if _, err := c.WatchRoom(ctx, room, nil); err != nil {
+			t.Fatal(err)
+		}
+		views = append(views, v)
+	}
+	host := dialAddr(t, e2.Addr().String(), "host")
+	var seqs []uint64
+	for i := 0; i < 20; i++ {
+		r, err := host.RoomSend(ctx, room, "", fmt.Sprintf("gift %d", i), wire.LaneHigh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, r.Seq)
+	}
+	for i, v := range views {
+		waitFor(t, 10*time.Second, fmt.Sprintf("viewer %d gets every message", i), func() bool { return v.has(seqs) })
+		waitFor(t, 10*time.Second, fmt.Sprintf("viewer %d sees 5 online", i), func() bool {
+			v.mu.Lock()
+			defer v.mu.Unlock()
+			return v.online == len(views)
+		})
+	}
+	s1, s2 := e1.RoomStats(), e2.RoomStats()
+	if s1.Msgs != uint64(len(seqs)) || s2.Msgs != uint64(len(seqs)) {
+		t.Fatalf("messages reaching each node: %d and %d, want %d each", s1.Msgs, s2.Msgs, len(seqs))
 	}
 }
