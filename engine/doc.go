@@ -35,7 +35,8 @@
 // frontend. dispatch.go holds the route table every op is routed from (a
 // client's request and Engine.Call alike); membership.go the operations that
 // span user and group grains; resync.go, mygroups.go and discovery.go the
-// rest; grain.go and args.go the grain calls and argument helpers they share.
+// rest; room.go live rooms (OpenRoom, watching, the hub's viewers); grain.go
+// and args.go the grain calls and argument helpers they share.
 // Apart from the Engine type, files depend one way only: engine.go → conn.go
 // → dispatch.go → membership.go → resync.go, and dispatch.go → mygroups.go,
 // discovery.go, hooks.go; all of them → grain.go, args.go.
