@@ -45,6 +45,10 @@ type Result struct {
 	ChatterSkipped int64    `json:"chatter_skipped,omitempty"` // chatter left out of viewers' frames
 	Refused        int64    `json:"refused,omitempty"`         // sends refused with rate_limited
 
+	// Timeline: deliveries/s and sends/s per interval of about 100 ms,
+	// warm-up (t < 0), window and drain (load scenarios).
+	Timeline []Point `json:"timeline,omitempty"`
+
 	Notes []string `json:"notes,omitempty"`
 }
 
