@@ -116,8 +116,8 @@ func (r *chatterRing) get(seq uint64) (chatterEntry, bool) {
 // chatterKey is the aux key (relative to AuxPrefix) of a ring slot.
 func chatterKey(slot int) string { return auxChatter + strconv.Itoa(slot) }
 
-// chatterFrom is the oldest seq whose chatter may still be retained at now
-// (unix ms) given the last seq.
+// chatterFrom is the oldest seq whose chatter may still be retained given
+// the last seq (RetainAge may have dropped more of it by now, unix ms).
 func (g *GroupMachine) chatterFrom(now int64) uint64 {
 	max := uint64(g.cfg.Room.RetainMax)
 	from := uint64(1)

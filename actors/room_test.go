@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"strconv"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -124,7 +125,7 @@ func TestRoomViewersWriteNothing(t *testing.T) {
 	}
 }
 
-func itoa(i int) string { return wire.Op(i).String()[3:] }
+func itoa(i int) string { return strconv.Itoa(i) }
 
 // TestRoomRateLimits: per viewer 1/s burst 3, owner and admins exempt,
 // the room's chatter cap refuses chatter only, slow mode per viewer; time is
