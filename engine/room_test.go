@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -325,4 +327,75 @@ func TestRoomTwoNodes(t *testing.T) {
 	if s1.Msgs != uint64(len(seqs)) || s2.Msgs != uint64(len(seqs)) {
 		t.Fatalf("messages reaching each node: %d and %d, want %d each", s1.Msgs, s2.Msgs, len(seqs))
 	}
+}
+
+// TestRoomStalledViewerIsCut: a viewer that stops reading is closed as a
+// slow consumer once its queue overflows (gifts are never dropped for it),
+// while another viewer keeps receiving every gift.
+func TestRoomStalledViewerIsCut(t *testing.T) {
+	cfg := testConfig("")
+	cfg.OutboundFrames, cfg.OutboundBytes = 64, 256<<10
+	e := startEngine(t, cfg)
+	addr := e.Addr().String()
+	ctx := ctxT(t)
+	room, err := e.OpenRoom(ctx, "stall", "host")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The stalled viewer speaks the protocol by hand and never reads after
+	// its watch request.
+	nc, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	_ = nc.(*net.TCPConn).SetReadBuffer(4 << 10)
+	for _, f := range []struct {
+		t wire.FrameType
+		v any
+	}{
+		{wire.FrameHello, &wire.Hello{Version: wire.ProtocolVersion, Token: token(t, "stalled")}},
+		{wire.FrameRequest, &wire.Request{ID: 1, Op: wire.OpWatchRoom, Args: marshal(t, wire.WatchRoomArgs{Room: room})}},
+	} {
+		b, err := wire.EncodeFrame(f.t, f.v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := nc.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, v := dialViewer(t, addr, "reader")
+	if _, err := c.WatchRoom(ctx, room, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "both viewers watching", func() bool { return e.Stats().Conns == 2 })
+	host := dialAddr(t, addr, "host")
+	big := strings.Repeat("g", 4000)
+	slow0 := e.Stats().SlowConsumer
+	var seqs []uint64
+	for i := 0; i < 3000 && e.Stats().SlowConsumer == slow0; i++ {
+		r, err := host.RoomSend(ctx, room, "", big, wire.LaneHigh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs = append(seqs, r.Seq)
+	}
+	if e.Stats().SlowConsumer == slow0 {
+		t.Fatal("the stalled viewer was never cut off")
+	}
+	waitFor(t, 20*time.Second, "the reading viewer gets every gift", func() bool { return v.has(seqs) })
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.closedBy != nil {
+		t.Fatalf("the reading viewer was closed: %v", v.closedBy)
+	}
+}
+
+func marshal(t *testing.T, v any) []byte {
+	b, err := wire.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
