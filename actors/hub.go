@@ -35,6 +35,9 @@ type Hub struct {
 	once   sync.Once
 
 	delivered atomic.Uint64 // see Delivered
+	// Live rooms (hub_room.go).
+	reports   chan hubReport
+	roomStats roomCounters
 }
 
 type hubAttach struct {
@@ -63,6 +66,7 @@ func StartHub(system *actor.ActorSystem, cl *cluster.Cluster, d *Deps) (*Hub, er
 		return nil, err
 	}
 	h.pid = pid
+	h.startRooms()
 	for i := 0; i < 4; i++ {
 		h.wg.Add(1)
 		go h.watcher()
@@ -195,7 +199,8 @@ type hubActor struct {
 	groups  map[string]map[Conn]struct{}
 	users   map[string]map[Conn]struct{}
 	conns   map[Conn]map[string]struct{}
-	traffic map[string]uint64 // deliveries per watched group (hubtraffic.go)
+	rooms   map[string]*hubRoom // live rooms with local viewers (hub_room.go)
+	traffic map[string]uint64   // deliveries per watched group (hubtraffic.go)
 }
 
 func (a *hubActor) Receive(ctx actor.Context) {
@@ -259,6 +264,8 @@ func (a *hubActor) Receive(ctx actor.Context) {
 		}
 	case *hubStatsReq:
 		m.ch <- HubStats{Conns: len(a.conns), Groups: len(a.groups)}
+	default:
+		a.receiveRoom(m)
 	}
 }
 
@@ -309,6 +316,10 @@ func (a *hubActor) deliver(d *pb.Deliver) {
 				c.Push(d.Frame)
 			}
 		}
+		return
+	}
+	if isRoomBatch(d.Frame) {
+		a.deliverRoom(d)
 		return
 	}
 	for _, u := range d.AddUsers {
