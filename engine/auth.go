@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -22,7 +20,7 @@ import (
 const MaxTokenLen = 4096
 
 // MaxUserIDLen bounds user ids in bytes.
-const MaxUserIDLen = 64
+const MaxUserIDLen = wire.MaxUserIDLen
 
 // SecretFile is the name of the generated secret inside the data directory.
 const SecretFile = "secret"
@@ -33,13 +31,8 @@ var ErrBadUserID = errors.New("engine: invalid user id")
 
 // ValidUserID checks a user id.
 func ValidUserID(u string) error {
-	if u == "" || len(u) > MaxUserIDLen || !utf8.ValidString(u) {
+	if err := wire.ValidUserID(u); err != nil {
 		return fmt.Errorf("%w: %q", ErrBadUserID, u)
-	}
-	for _, r := range u {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			return fmt.Errorf("%w: %q", ErrBadUserID, u)
-		}
 	}
 	return nil
 }

@@ -99,6 +99,11 @@ func (c *conn) Push(frame []byte) bool {
 		c.mu.Unlock()
 		return false
 	}
+	if !c.fits(frame) {
+		c.mu.Unlock()
+		c.closeWith(wire.CodeSlowConsumer, "a frame over max_frame was dropped: reconnect and resync")
+		return false
+	}
 	if len(c.queue) >= c.e.cfg.OutboundFrames || c.queued+len(frame) > c.e.cfg.OutboundBytes {
 		c.mu.Unlock()
 		c.e.stats.slow.Add(1)
@@ -224,6 +229,9 @@ func (c *conn) send(t wire.FrameType, v any) {
 	if err != nil {
 		c.closeWith(wire.CodeInternal, "encode failed")
 		return
+	}
+	if r, ok := v.(*wire.Reply); ok && !c.fits(frame) {
+		frame = tooLarge(r.ID)
 	}
 	c.Push(frame)
 }
@@ -390,6 +398,10 @@ func (c *conn) handle(t wire.FrameType, body []byte) bool {
 		c.badFrame(wire.CodeBadFrame, "bad request: "+err.Error())
 		return false
 	}
+	if req.ID == 0 { // id 0 is reserved for connection errors
+		c.badFrame(wire.CodeBadFrame, "request id 0 is reserved")
+		return false
+	}
 	if int(c.inflight.Add(1)) > c.e.cfg.MaxInFlight {
 		c.fail(wire.CodeTooManyInFlight, "too many requests in flight")
 		return false
@@ -416,7 +428,7 @@ func (c *conn) finish(id uint32, body []byte, err error) {
 		if !errors.As(err, &we) {
 			we = wire.Errorf(wire.CodeInternal, "%v", err)
 		}
-		c.send(wire.FrameError, &wire.ErrorFrame{ID: id, Code: we.Code, Msg: we.Msg})
+		c.send(wire.FrameError, &wire.ErrorFrame{ID: id, Code: we.Code, Msg: we.Msg, RetryAfter: we.RetryAfter})
 		return
 	}
 	c.send(wire.FrameReply, &wire.Reply{ID: id, Body: body})

@@ -50,6 +50,16 @@ const (
 	CodeThresholdNotMet Code = 217 // join threshold of a fan group not met
 )
 
+// Limits (370–389). Request errors (the connection stays) unless marked
+// "closes".
+const (
+	CodeReplyTooLarge      Code = 370 // the reply would exceed max_frame: ask for less (limit, fewer groups)
+	CodeRateLimited        Code = 371 // over a rate limit: retry after ErrorFrame.RetryAfter ms
+	CodeTooManyConnections Code = 372 // closes: a connection limit (total, unauthenticated, per address) is reached
+	CodeReplaced           Code = 373 // closes: the user opened more connections than allowed; this, the oldest, is closed
+	CodeTokenRevoked       Code = 374 // closes: the host revoked the token or denied the user
+)
+
 // Server errors (500–599). The request may be retried.
 const (
 	CodeInternal    Code = 500
@@ -70,6 +80,8 @@ var codeNames = map[Code]string{
 	CodeInvalidCode: "invalid_code", CodeDissolved: "dissolved", CodeNotAllowed: "not_allowed",
 	CodeThresholdNotMet: "threshold_not_met",
 	CodeInternal:        "internal", CodeUnavailable: "unavailable", CodeTimeout: "timeout",
+	CodeReplyTooLarge: "reply_too_large", CodeRateLimited: "rate_limited",
+	CodeTooManyConnections: "too_many_connections", CodeReplaced: "replaced", CodeTokenRevoked: "token_revoked",
 }
 
 // String returns the code's stable snake_case name.
@@ -85,6 +97,8 @@ func (c Code) String() string {
 type Error struct {
 	Code Code   `msgpack:"code"`
 	Msg  string `msgpack:"msg"`
+	// RetryAfter is set with CodeRateLimited: milliseconds to wait.
+	RetryAfter int64 `msgpack:"retry_after,omitempty"`
 }
 
 func (e *Error) Error() string {

@@ -68,6 +68,9 @@ type ErrorFrame struct {
 	ID   uint32 `msgpack:"id"`
 	Code Code   `msgpack:"code"`
 	Msg  string `msgpack:"msg"`
+	// RetryAfter is set with CodeRateLimited: milliseconds until the
+	// request would be allowed.
+	RetryAfter int64 `msgpack:"retry_after,omitempty"`
 }
 
 // Push carries one or more consecutive messages of one group, ascending seq.
