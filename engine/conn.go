@@ -66,16 +66,18 @@ type conn struct {
 	nc   net.Conn
 	user string
 
-	mu       sync.Mutex
-	queue    [][]byte
-	queued   int // bytes in queue
-	closing  bool
-	signal   chan struct{}
-	room     chan struct{} // signalled by the writer each time it empties the queue
-	inflight atomic.Int32
-	reading  atomic.Bool
-	ctx      context.Context
-	cancel   context.CancelFunc
+	mu         sync.Mutex
+	queue      [][]byte
+	queued     int // bytes in queue
+	closing    bool
+	signal     chan struct{}
+	room       chan struct{} // signalled by the writer each time it empties the queue
+	inflight   atomic.Int32
+	reading    atomic.Bool
+	linger     atomic.Bool // the writer half-closed: the reader drains and closes
+	readerGone bool        // under mu: the reader will not drain (linger.go)
+	ctx        context.Context
+	cancel     context.CancelFunc
 }
 
 func newConn(e *Engine, nc net.Conn) *conn {
@@ -178,7 +180,11 @@ var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return
 
 func (c *conn) writeLoop() {
 	defer c.e.wg.Done()
-	defer c.nc.Close()
+	defer func() {
+		if !c.linger.Load() { // else the reader drains and closes (linger.go)
+			c.nc.Close()
+		}
+	}()
 	for {
 		select {
 		case <-c.signal:
@@ -217,6 +223,9 @@ func (c *conn) writeLoop() {
 			}
 		}
 		if closing {
+			c.mu.Lock()
+			c.linger.Store(!c.readerGone && halfClose(c.nc))
+			c.mu.Unlock()
 			c.cancel()
 			return
 		}
@@ -296,6 +305,12 @@ func (c *conn) waitWriter() {
 		case <-c.ctx.Done():
 		case <-time.After(2 * time.Second):
 		}
+	}
+	c.mu.Lock()
+	c.readerGone = true
+	c.mu.Unlock()
+	if c.linger.Load() {
+		drainAndClose(c.nc)
 	}
 }
 

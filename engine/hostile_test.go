@@ -2,10 +2,12 @@ package engine_test
 
 import (
 	"fmt"
+	"net"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
 
@@ -430,4 +432,119 @@ func TestBadUserIDsNeverReachHistory(t *testing.T) {
 		}
 	}
 
+}
+
+// TestTooManyInFlightAlwaysSaysSo: a client that pipelines far past the
+// in-flight limit always reads the too_many_in_flight error frame before
+// the close, even with its later requests still unread by the server
+// (closing at once would reset the connection and lose the frame).
+func TestTooManyInFlightAlwaysSaysSo(t *testing.T) {
+	cfg := testConfig("")
+	cfg.MaxInFlight = 2
+	e := startEngine(t, cfg)
+	a := dial(t, e, "alice", nil)
+	g, _ := a.CreateGroup(ctxT(t), "x")
+	for i := 0; i < 150; i++ { // history pages of ~60 KiB
+		if _, err := a.SendText(ctxT(t), g, fmt.Sprint("c", i), strings.Repeat("z", 400)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args, _ := wire.Marshal(&wire.HistoryArgs{Group: g, Limit: 200})
+	var burst []byte
+	for i := 1; i <= 2000; i++ {
+		burst = append(burst, mustFrame(t, wire.FrameRequest, &wire.Request{ID: uint32(i), Op: wire.OpHistory, Args: args})...)
+	}
+	base := e.Stats().Conns
+	for round := 0; round < 3; round++ {
+		rc := rawDial(t, e)
+		rc.hello("alice", e)
+		_ = rc.nc.(*net.TCPConn).SetReadBuffer(4096) // the replies back up in the server's socket
+		rc.write(burst)                              // fits the socket buffers
+		// Read only once the server is done with the connection: what it
+		// sent must still be there.
+		waitFor(t, 10*time.Second, "the server closes the connection", func() bool { return e.Stats().Conns == base })
+		rc.expectClose(wire.CodeTooManyInFlight)
+		rc.nc.Close()
+	}
+}
+
+// TestRepliesFitMaxFrame: lists that used to outgrow the announced
+// max_frame (my_groups for a user in many groups, list_requests, resync
+// over many groups) are cut to fit and say so, or refused up front.
+func TestRepliesFitMaxFrame(t *testing.T) {
+	cfg := testConfig("")
+	cfg.MaxFrameSize = 5 << 10
+	cfg.Group.MaxReplyBytes = 4 << 10
+	e := startEngine(t, cfg)
+	ctx := ctxT(t)
+	a := dial(t, e, "alice", nil)
+	long := strings.Repeat("n", 100)
+	var groups []string
+	for i := 0; i < 40; i++ {
+		o := dial(t, e, fmt.Sprint("owner", i), nil)
+		g, err := o.CreateGroup(ctx, long)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Join(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		groups = append(groups, g)
+		o.Close()
+	}
+	rc := rawDial(t, e)
+	rc.hello("alice", e)
+	fits := func(what string, body []byte) {
+		t.Helper()
+		if len(body)+16 > cfg.MaxFrameSize {
+			t.Fatalf("%s: %d-byte reply over max_frame %d", what, len(body), cfg.MaxFrameSize)
+		}
+	}
+	code, body := rc.request(1, wire.OpMyGroups, nil)
+	fits("my_groups", body)
+	var mg wire.MyGroupsResult
+	if err := wire.Decode(body, &mg); code != 0 || err != nil || !mg.More || len(mg.Groups) == 0 || len(mg.Groups) >= 40 {
+		t.Fatalf("my_groups: %s %v, %d groups, more %v", code, err, len(mg.Groups), mg.More)
+	}
+	// resync: up to (MaxReplyBytes-64)/120 groups = 33 here.
+	rs := wire.ResyncArgs{Groups: map[string]uint64{}}
+	for _, g := range groups {
+		rs.Groups[g] = 0
+	}
+	args, _ := wire.Marshal(&rs)
+	if code, _ := rc.request(2, wire.OpResync, args); code != wire.CodeBadRequest {
+		t.Fatalf("resync of 40 groups: %s, want bad_request", code)
+	}
+	rs.Groups = map[string]uint64{}
+	for _, g := range groups[:33] {
+		rs.Groups[g] = 1 << 40
+	}
+	args, _ = wire.Marshal(&rs)
+	code, body = rc.request(3, wire.OpResync, args)
+	fits("resync", body)
+	if code != 0 {
+		t.Fatalf("resync of 33 groups: %s", code)
+	}
+	// list_requests: 30 applicants with long notes.
+	o := dial(t, e, "olga", nil)
+	g, _ := o.CreateGroup(ctx, "strict")
+	policy := wire.JoinApproval
+	call(t, o, wire.OpUpdateGroup, wire.UpdateGroupArgs{Group: g, Join: &policy}, nil)
+	for i := 0; i < 30; i++ {
+		u := dial(t, e, fmt.Sprint("applicant", i), nil)
+		call(t, u, wire.OpApply, wire.ApplyArgs{Group: g, Note: strings.Repeat("p", 200)}, nil)
+		u.Close()
+	}
+	ro := rawDial(t, e)
+	ro.hello("olga", e)
+	args, _ = wire.Marshal(&wire.GroupArgs{Group: g})
+	code, body = ro.request(1, wire.OpListRequests, args)
+	fits("list_requests", body)
+	var lr wire.RequestsResult
+	if err := wire.Decode(body, &lr); code != 0 || err != nil || !lr.More || len(lr.Requests) == 0 {
+		t.Fatalf("list_requests: %s %v, %d, more %v", code, err, len(lr.Requests), lr.More)
+	}
+	if n := engine.OversizeFrames(); n != 0 {
+		t.Fatalf("%d oversize frames", n)
+	}
 }
