@@ -48,6 +48,7 @@ func serverConfig(dir string, secret []byte) engine.Config {
 	// create as many groups, of any size, as the scenario needs.
 	cfg.CreateMinFriends = 0
 	cfg.DefaultTier = engine.Tier{MaxOwnedGroups: MaxMembers, MaxMembers: MaxMembers}
+	cfg.Limits = engine.UnlimitedLimits() // a benchmark's clients are its own
 	return cfg
 }
 

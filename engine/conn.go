@@ -33,7 +33,9 @@ func (e *Engine) acceptLoop() {
 			} else if delay < time.Second {
 				delay *= 2
 			}
-			e.log.Warn("accept failed", "err", err, "retry_in", delay)
+			if delay == 5*time.Millisecond { // once per episode, never per retry
+				e.log.Warn("accept failing (out of file descriptors?): backing off", "err", err)
+			}
 			select {
 			case <-time.After(delay):
 			case <-e.closed:
@@ -41,8 +43,15 @@ func (e *Engine) acceptLoop() {
 			}
 			continue
 		}
+		if delay != 0 {
+			e.log.Info("accept works again")
+		}
 		delay = 0
 		c := newConn(e, nc)
+		if code := e.admitConn(c); code != 0 { // limits.go
+			refuse(nc, code)
+			continue
+		}
 		e.mu.Lock()
 		if e.closing.Load() {
 			e.mu.Unlock()
@@ -74,6 +83,8 @@ type conn struct {
 	room       chan struct{} // signalled by the writer each time it empties the queue
 	inflight   atomic.Int32
 	reading    atomic.Bool
+	ip         string      // source address, and whether it still counts as
+	unauth     bool        // unauthenticated (both under e.limits.mu; limits.go)
 	linger     atomic.Bool // the writer half-closed: the reader drains and closes
 	readerGone bool        // under mu: the reader will not drain (linger.go)
 	ctx        context.Context
@@ -265,6 +276,7 @@ func (c *conn) readLoop() {
 		c.e.mu.Lock()
 		delete(c.e.conns, c)
 		c.e.mu.Unlock()
+		c.e.released(c) // limits.go
 		// Wake the writer so it sees ctx done after flushing.
 		select {
 		case c.signal <- struct{}{}:
@@ -353,14 +365,14 @@ func (c *conn) handshake(r *bufio.Reader) bool {
 		return false
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, c.e.cfg.RequestTimeout)
-	user, err := c.e.auth.Authenticate(ctx, h.Token)
+	user, exp, err := c.e.authenticate(ctx, h.Token) // tokens.go
 	cancel()
 	if err != nil {
 		code, msg := wire.CodeUnauthenticated, "invalid token"
 		var we *wire.Error
 		if errors.As(err, &we) {
 			msg = we.Msg
-			if we.Code == wire.CodeTokenExpired {
+			if we.Code == wire.CodeTokenExpired || we.Code == wire.CodeTokenRevoked {
 				code = we.Code
 			}
 		}
@@ -372,6 +384,8 @@ func (c *conn) handshake(r *bufio.Reader) bool {
 		return false
 	}
 	c.user = user
+	c.e.authenticated(c) // limits.go
+	c.watchToken(exp)    // tokens.go
 	groups, err := c.e.userGroups(user)
 	if err != nil {
 		c.fail(wire.CodeUnavailable, "cannot load your groups: "+err.Error())
@@ -422,6 +436,10 @@ func (c *conn) handle(t wire.FrameType, body []byte) bool {
 		return false
 	}
 	c.e.reqs.Add(1)
+	if err := c.e.limitRequest(c, req.Op, req.Args); err != nil { // ratelimit.go
+		c.finish(req.ID, nil, err)
+		return true
+	}
 	// Sent to the grain now if the op goes in order; answered when it replies.
 	p := c.e.dispatch(request{ctx: c.ctx, user: c.user, op: req.Op, args: bytes.Clone(req.Args), out: c}) // req.Args may alias the reused read buffer
 	if p.err != nil {                                                                                     // refused before reaching a grain

@@ -60,9 +60,26 @@ func run(args []string) error {
 	join := fs.String("join", env("QUN_JOIN", ""), "comma-separated gossip addresses of nodes to join (QUN_JOIN)")
 	minFriends := fs.Int("create-min-friends", envInt("QUN_CREATE_MIN_FRIENDS", 0), "mutual-follow friends needed to create a group; qund has no host social graph, so 0 by default (QUN_CREATE_MIN_FRIENDS)")
 	level := fs.String("log-level", env("QUN_LOG_LEVEL", "warn"), "log level: debug, info, warn, error (QUN_LOG_LEVEL)")
+	tlsCert := fs.String("tls-cert", env("QUN_TLS_CERT", ""), "PEM certificate: serve clients over TLS, with --tls-key (QUN_TLS_CERT)")
+	tlsKey := fs.String("tls-key", env("QUN_TLS_KEY", ""), "PEM private key of --tls-cert (QUN_TLS_KEY)")
+	prevSecret := fs.String("previous-secret", env("QUN_PREVIOUS_SECRET", ""), "a rotated-out token secret still accepted for tokens minted with it (QUN_PREVIOUS_SECRET)")
+	lim := def.Limits
+	fs.IntVar(&lim.MaxConns, "max-conns", lim.MaxConns, "client connections of this node")
+	fs.IntVar(&lim.MaxUnauthConns, "max-unauth-conns", lim.MaxUnauthConns, "connections still in their handshake")
+	fs.IntVar(&lim.MaxUnauthPerIP, "max-unauth-per-ip", lim.MaxUnauthPerIP, "connections in their handshake from one IP address")
+	fs.IntVar(&lim.MaxConnsPerUser, "max-conns-per-user", lim.MaxConnsPerUser, "connections of one user (the oldest is closed past it)")
+	fs.Float64Var(&lim.RequestsPerSecond, "requests-per-second", lim.RequestsPerSecond, "requests per connection per second (burst --request-burst)")
+	fs.IntVar(&lim.RequestBurst, "request-burst", lim.RequestBurst, "request burst per connection")
+	fs.Float64Var(&lim.SendsPerSecond, "sends-per-second", lim.SendsPerSecond, "messages per user per group per second (burst --send-burst)")
+	fs.IntVar(&lim.SendBurst, "send-burst", lim.SendBurst, "message burst per user per group")
+	fs.IntVar(&lim.CreatesPerHour, "creates-per-hour", lim.CreatesPerHour, "groups one user may create per hour")
+	fs.IntVar(&lim.JoinsPerHour, "joins-per-hour", lim.JoinsPerHour, "joins and applies of one user per hour")
+	fs.IntVar(&lim.CodeGuessesPerHour, "code-guesses-per-hour", lim.CodeGuessesPerHour, "joins with an invite code of one user per hour")
+	noLimits := fs.Bool("no-rate-limits", false, "lift every connection and rate limit (benchmarks only)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	var err error
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(*level)); err != nil {
 		return fmt.Errorf("bad --log-level %q", *level)
@@ -73,6 +90,21 @@ func run(args []string) error {
 	cfg.Listen, cfg.DataDir, cfg.GossipAddr, cfg.RemoteAddr = *listen, *data, *gossip, *remote
 	cfg.Secret = []byte(*secret)
 	cfg.CreateMinFriends = *minFriends
+	cfg.Limits = lim
+	if *noLimits {
+		cfg.Limits = engine.UnlimitedLimits()
+	}
+	if *prevSecret != "" {
+		cfg.PreviousSecrets = [][]byte{[]byte(*prevSecret)}
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	if *tlsCert != "" {
+		if cfg.TLS, err = engine.LoadTLS(*tlsCert, *tlsKey); err != nil {
+			return err
+		}
+	}
 	if *join != "" {
 		for _, j := range strings.Split(*join, ",") {
 			if j = strings.TrimSpace(j); j != "" {
