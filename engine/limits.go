@@ -30,11 +30,11 @@ type Limits struct {
 	// connection (token bucket); past them a request is answered
 	// rate_limited with a retry-after and the connection stays. Default
 	// 100/s, burst 200.
-	RequestsPerSecond float64
+	RequestsPerSecond int
 	RequestBurst      int
 	// SendsPerSecond and SendBurst bound one user's sends to one group.
 	// Default 10/s, burst 50.
-	SendsPerSecond float64
+	SendsPerSecond int
 	SendBurst      int
 	// CreatesPerHour bounds one user's create_group calls. Default 10.
 	CreatesPerHour int
@@ -64,15 +64,12 @@ func (l Limits) Validate() error {
 		name string
 		v    int
 	}{{"MaxConns", l.MaxConns}, {"MaxUnauthConns", l.MaxUnauthConns}, {"MaxUnauthPerIP", l.MaxUnauthPerIP},
-		{"MaxConnsPerUser", l.MaxConnsPerUser}, {"RequestBurst", l.RequestBurst}, {"SendBurst", l.SendBurst},
+		{"MaxConnsPerUser", l.MaxConnsPerUser}, {"RequestsPerSecond", l.RequestsPerSecond}, {"SendsPerSecond", l.SendsPerSecond}, {"RequestBurst", l.RequestBurst}, {"SendBurst", l.SendBurst},
 		{"CreatesPerHour", l.CreatesPerHour}, {"JoinsPerHour", l.JoinsPerHour},
 		{"CodeGuessesPerHour", l.CodeGuessesPerHour}, {"MaxKeys", l.MaxKeys}} {
 		if f.v < 1 {
 			return fmt.Errorf("%w: Limits.%s %d < 1", ErrConfig, f.name, f.v)
 		}
-	}
-	if !(l.RequestsPerSecond > 0) || !(l.SendsPerSecond > 0) {
-		return fmt.Errorf("%w: Limits rates must be > 0", ErrConfig)
 	}
 	return nil
 }
@@ -200,12 +197,12 @@ func (e *Engine) userConns(user string) []*conn {
 }
 
 // UnlimitedLimits returns limits no benchmark or test reaches: every
-// bound 2^30, every rate 10^9 per second. Not for a public service.
+// bound 2^30, every rate 2^30 per second. Not for a public service.
 func UnlimitedLimits() Limits {
 	const n = 1 << 30
 	return Limits{
 		MaxConns: n, MaxUnauthConns: n, MaxUnauthPerIP: n, MaxConnsPerUser: n,
-		RequestsPerSecond: 1e9, RequestBurst: n, SendsPerSecond: 1e9, SendBurst: n,
+		RequestsPerSecond: n, RequestBurst: n, SendsPerSecond: n, SendBurst: n,
 		CreatesPerHour: n, JoinsPerHour: n, CodeGuessesPerHour: n, MaxKeys: 100_000,
 	}
 }
