@@ -241,7 +241,7 @@ func (c *Client) dispatch(t wire.FrameType, body []byte) error {
 		if err := wire.Decode(body, &ef); err != nil {
 			return err
 		}
-		werr := &wire.Error{Code: ef.Code, Msg: ef.Msg}
+		werr := &wire.Error{Code: ef.Code, Msg: ef.Msg, RetryAfter: ef.RetryAfter}
 		if ef.ID == 0 {
 			return werr
 		}

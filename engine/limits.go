@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/qunchat/qun/wire"
@@ -117,10 +118,23 @@ func (e *Engine) admitConn(c *conn) wire.Code {
 	return 0
 }
 
+// refusing counts refusals in progress: past maxRefusing (a flood) a
+// refused connection is closed without a word rather than given a
+// goroutine.
+var refusing atomic.Int32
+
+const maxRefusing = 256
+
 // refuse tells a connection it was not admitted and closes it, off the
 // accept loop.
 func refuse(nc net.Conn, code wire.Code) {
+	if refusing.Add(1) > maxRefusing {
+		refusing.Add(-1)
+		_ = nc.Close()
+		return
+	}
 	go func() {
+		defer refusing.Add(-1)
 		f, _ := wire.EncodeFrame(wire.FrameError, &wire.ErrorFrame{Code: code, Msg: "connection limit reached: retry later"})
 		_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
 		_, _ = nc.Write(f)
