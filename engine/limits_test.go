@@ -143,28 +143,34 @@ func TestSecretRotationWithKid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	stranger := []byte("other-secret-0123456789abcdef")
+	strangerTok, _ := engine.MintToken(stranger, "mallory", time.Hour)
 	cfg := testConfig("")
 	cfg.Secret = []byte("new-secret-0123456789abcdef")
-	e := startEngine(t, cfg)
-	rc := rawDial(t, e)
-	rc.frame(wire.FrameHello, &wire.Hello{Version: 1, Token: oldTok})
-	rc.expectClose(wire.CodeUnauthenticated) // not yet a previous secret
 	cfg.PreviousSecrets = [][]byte{old}
-	e2 := startEngine(t, cfg)
-	rc = rawDial(t, e2)
+	e := startEngine(t, cfg)
+	// A token minted with the previous secret names it by kid: accepted.
+	rc := rawDial(t, e)
 	rc.frame(wire.FrameHello, &wire.Hello{Version: 1, Token: oldTok})
 	if ft, _ := rc.next(); ft != wire.FrameWelcome {
 		t.Fatalf("old token during rotation: %s", ft)
 	}
-	rc = rawDial(t, e2)
-	rc.hello("bob", e2) // new tokens, new secret
+	rc = rawDial(t, e)
+	rc.hello("bob", e) // new tokens, new secret
+	// A kid the server does not hold: refused.
+	rc = rawDial(t, e)
+	rc.frame(wire.FrameHello, &wire.Hello{Version: 1, Token: strangerTok})
+	rc.expectClose(wire.CodeUnauthenticated)
 	// A token without kid is checked with the current secret only.
 	noKid, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.RegisteredClaims{
 		Subject: "carol", ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour)),
 	}).SignedString(old)
-	rc = rawDial(t, e2)
+	rc = rawDial(t, e)
 	rc.frame(wire.FrameHello, &wire.Hello{Version: 1, Token: noKid})
 	rc.expectClose(wire.CodeUnauthenticated)
+	if engine.KeyID(old) == engine.KeyID(cfg.Secret) || len(engine.KeyID(old)) != 16 {
+		t.Fatal("key ids")
+	}
 }
 
 // selfSigned writes a self-signed certificate for 127.0.0.1 into dir.

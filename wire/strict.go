@@ -67,17 +67,16 @@ type planKey struct {
 	f Field
 }
 
-var plans sync.Map // planKey -> *plan
+var plans sync.Map // reflect.Type -> *plan, for top-level values (FieldText)
 
 var customDecoder = reflect.TypeOf((*msgpack.CustomDecoder)(nil)).Elem()
 
-func planOf(t reflect.Type, f Field) *plan {
-	k := planKey{t, f}
-	if p, ok := plans.Load(k); ok {
+func planOf(t reflect.Type) *plan {
+	if p, ok := plans.Load(t); ok {
 		return p.(*plan)
 	}
-	p := buildPlan(t, f, map[planKey]*plan{})
-	plans.Store(k, p)
+	p := buildPlan(t, FieldText, map[planKey]*plan{})
+	plans.Store(t, p)
 	return p
 }
 
@@ -152,7 +151,7 @@ func msgpackName(sf reflect.StructField) string {
 
 // check walks the value at the start of b (already passed Validate) against
 // p and returns its length.
-func check(b []byte, p *plan, strings bool, top bool, path string) (int, error) {
+func check(b []byte, p *plan, strings bool, top bool, key []byte) (int, error) {
 	if len(b) == 0 {
 		return 0, fmt.Errorf("%w: unexpected end", ErrMalformed)
 	}
@@ -164,18 +163,18 @@ func check(b []byte, p *plan, strings bool, top bool, path string) (int, error) 
 	case pSkip:
 		return skip(b, 0)
 	case pPtr:
-		return check(b, p.elem, strings, top, path)
+		return check(b, p.elem, strings, top, key)
 	case pInt, pUint:
 		n, neg, u, ok := readInt(b)
 		if !ok {
-			return 0, fmt.Errorf("%w: %s must be an integer", ErrWrongType, path)
+			return 0, fmt.Errorf("%w: %s must be an integer", ErrWrongType, orBody(key))
 		}
 		if p.kind == pUint {
 			if neg || u > p.max {
-				return 0, fmt.Errorf("%w: %s", ErrOutOfRange, path)
+				return 0, fmt.Errorf("%w: %s", ErrOutOfRange, orBody(key))
 			}
 		} else if neg && int64(u) < p.min || !neg && u > p.max {
-			return 0, fmt.Errorf("%w: %s", ErrOutOfRange, path)
+			return 0, fmt.Errorf("%w: %s", ErrOutOfRange, orBody(key))
 		}
 		return n, nil
 	case pFloat:
@@ -186,7 +185,7 @@ func check(b []byte, p *plan, strings bool, top bool, path string) (int, error) 
 			}
 			f := math.Float32frombits(binary.BigEndian.Uint32(b[1:]))
 			if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
-				return 0, fmt.Errorf("%w: %s is not finite", ErrOutOfRange, path)
+				return 0, fmt.Errorf("%w: %s is not finite", ErrOutOfRange, orBody(key))
 			}
 			return 5, nil
 		case 0xcb:
@@ -195,37 +194,37 @@ func check(b []byte, p *plan, strings bool, top bool, path string) (int, error) 
 			}
 			f := math.Float64frombits(binary.BigEndian.Uint64(b[1:]))
 			if math.IsNaN(f) || math.IsInf(f, 0) {
-				return 0, fmt.Errorf("%w: %s is not finite", ErrOutOfRange, path)
+				return 0, fmt.Errorf("%w: %s is not finite", ErrOutOfRange, orBody(key))
 			}
 			return 9, nil
 		}
 		if n, _, _, ok := readInt(b); ok {
 			return n, nil
 		}
-		return 0, fmt.Errorf("%w: %s must be a number", ErrWrongType, path)
+		return 0, fmt.Errorf("%w: %s must be a number", ErrWrongType, orBody(key))
 	case pBool:
 		if c == 0xc2 || c == 0xc3 {
 			return 1, nil
 		}
-		return 0, fmt.Errorf("%w: %s must be a boolean", ErrWrongType, path)
+		return 0, fmt.Errorf("%w: %s must be a boolean", ErrWrongType, orBody(key))
 	case pString, pBytes:
 		s, n, ok := readStr(b)
 		if !ok {
-			return 0, fmt.Errorf("%w: %s must be a string", ErrWrongType, path)
+			return 0, fmt.Errorf("%w: %s must be a string", ErrWrongType, orBody(key))
 		}
 		if strings && p.kind == pString {
 			if err := p.field.check(s); err != nil {
-				return 0, fmt.Errorf("%w: %s: %v", ErrBadString, path, err)
+				return 0, fmt.Errorf("%w: %s: %v", ErrBadString, orBody(key), err)
 			}
 		}
 		return n, nil
 	case pSlice:
 		off, items, ok := arrayHeader(b)
 		if !ok {
-			return 0, fmt.Errorf("%w: %s must be an array", ErrWrongType, path)
+			return 0, fmt.Errorf("%w: %s must be an array", ErrWrongType, orBody(key))
 		}
 		for i := 0; i < items; i++ {
-			n, err := check(b[off:], p.elem, strings, false, path)
+			n, err := check(b[off:], p.elem, strings, false, key)
 			if err != nil {
 				return 0, err
 			}
@@ -235,21 +234,20 @@ func check(b []byte, p *plan, strings bool, top bool, path string) (int, error) 
 	case pStruct, pMap:
 		off, items, ok := mapHeader(b)
 		if !ok {
-			return 0, fmt.Errorf("%w: %s must be a map", ErrWrongType, orBody(path))
+			return 0, fmt.Errorf("%w: %s must be a map", ErrWrongType, orBody(key))
 		}
 		for i := 0; i < items; i++ {
 			var vp *plan
-			name := ""
+			vkey := key
 			if p.kind == pStruct {
 				k, n, ok := readStr(b[off:])
 				if !ok {
-					return 0, fmt.Errorf("%w: %s has a key that is not a string", ErrWrongType, orBody(path))
+					return 0, fmt.Errorf("%w: %s has a key that is not a string", ErrWrongType, orBody(key))
 				}
 				off += n
-				name = string(k)
-				vp = p.fields[name]
+				vp, vkey = p.fields[string(k)], k
 			} else {
-				n, err := check(b[off:], p.key, strings, false, path+" key")
+				n, err := check(b[off:], p.key, strings, false, key)
 				if err != nil {
 					return 0, err
 				}
@@ -261,7 +259,7 @@ func check(b []byte, p *plan, strings bool, top bool, path string) (int, error) 
 			if vp == nil {
 				n, err = skip(b[off:], 0)
 			} else {
-				n, err = check(b[off:], vp, strings, false, join(path, name))
+				n, err = check(b[off:], vp, strings, false, vkey)
 			}
 			if err != nil {
 				return 0, err
@@ -273,21 +271,12 @@ func check(b []byte, p *plan, strings bool, top bool, path string) (int, error) 
 	return skip(b, 0)
 }
 
-func orBody(path string) string {
-	if path == "" {
+// orBody names the field at fault in an error (only then is it copied).
+func orBody(key []byte) string {
+	if len(key) == 0 {
 		return "body"
 	}
-	return path
-}
-
-func join(path, name string) string {
-	if path == "" {
-		return name
-	}
-	if name == "" {
-		return path
-	}
-	return path + "." + name
+	return fmt.Sprintf("%q", key)
 }
 
 // readInt reads an integer: its length, whether it is negative, and its
@@ -394,6 +383,6 @@ func strictCheck(body []byte, v any, strings bool) error {
 	if t == nil || t.Kind() != reflect.Pointer {
 		return fmt.Errorf("%w: decode target must be a pointer", ErrWrongType)
 	}
-	_, err := check(body, planOf(t.Elem(), FieldText), strings, true, "")
+	_, err := check(body, planOf(t.Elem()), strings, true, nil)
 	return err
 }
