@@ -97,6 +97,9 @@ type Config struct {
 	// with them carry their key id, kid) during a secret rotation; tokens
 	// are minted with Secret only. Default none.
 	PreviousSecrets [][]byte
+	// Fans configures fan groups and creator tools. Default
+	// DefaultFanConfig().
+	Fans FanConfig
 }
 
 // DefaultConfig returns the defaults documented on Config.
@@ -122,6 +125,7 @@ func DefaultConfig() Config {
 		CreateMinFriends: 1,
 		DefaultTier:      Tier{MaxOwnedGroups: 4, MaxMembers: 200},
 		Limits:           DefaultLimits(),
+		Fans:             DefaultFanConfig(),
 	}
 }
 
@@ -178,7 +182,7 @@ func (c *Config) Validate() error {
 	if err := c.Group.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	return nil
+	return c.Fans.validate(bad)
 }
 
 func isLoopback(addr string) bool {

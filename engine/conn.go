@@ -309,6 +309,7 @@ func (c *conn) readLoop() {
 		}
 		c.e.mu.Lock()
 		delete(c.e.conns, c)
+		c.e.offline(c.user)
 		c.e.mu.Unlock()
 		c.e.released(c) // limits.go
 		// Wake the writer so it sees ctx done after flushing.
@@ -420,6 +421,9 @@ func (c *conn) handshake(r *bufio.Reader) bool {
 	c.user = user
 	c.e.authenticated(c) // limits.go
 	c.watchToken(exp)    // tokens.go
+	c.e.mu.Lock()
+	c.e.online[user]++
+	c.e.mu.Unlock()
 	groups, err := c.e.userGroups(user)
 	if err != nil {
 		c.fail(wire.CodeUnavailable, "cannot load your groups: "+err.Error())

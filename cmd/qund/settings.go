@@ -22,6 +22,7 @@ type options struct {
 	prevSecret string
 	tlsCert    string
 	tlsKey     string
+	hostFacts  string // fans.go
 }
 
 // defaultOptions are qund's defaults: engine.DefaultConfig, except that a
@@ -112,6 +113,14 @@ var settings = []setting{
 	integer("creates-per-hour", "groups one user may create per hour", func(o *options) *int { return &o.cfg.Limits.CreatesPerHour }),
 	integer("joins-per-hour", "joins and applies of one user per hour", func(o *options) *int { return &o.cfg.Limits.JoinsPerHour }),
 	integer("code-guesses-per-hour", "joins with an invite code of one user per hour: the guesses an attacker gets", func(o *options) *int { return &o.cfg.Limits.CodeGuessesPerHour }),
+	// Fan groups and creator tools (fans.go).
+	list("fan-admins", "users who may seed follow edges and fan-club levels with set_host_facts (qun hostfacts)", func(o *options) *[]string { return &o.cfg.Fans.Admins }),
+	str("host-facts", `JSON file of follow edges and fan-club levels loaded at start (docs/embedding.md); "" none`, func(o *options) *string { return &o.hostFacts }),
+	integer("fan-max-groups", "fan groups a creator may own (default tier)", func(o *options) *int { return &o.cfg.Fans.MaxFanGroups }),
+	integer("fan-max-members", "member limit of a fan group (default tier)", func(o *options) *int { return &o.cfg.Fans.MaxFanMembers }),
+	integer("group-at-all-per-day", "@all mentions a group may post per day", func(o *options) *int { return &o.cfg.Group.Fans.AtAllPerDay }),
+	divertSetting(),
+	millis("group-recall-window", "how long a sender may recall their own message", func(o *options) *int64 { return &o.cfg.Group.Fans.RecallWindow }),
 }
 
 func str(name, doc string, f func(*options) *string) setting {
