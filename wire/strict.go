@@ -161,6 +161,9 @@ func check(b []byte, p *plan, strings bool, top bool, key []byte) (int, error) {
 	}
 	switch p.kind {
 	case pSkip:
+		if strings { // an opaque value in client arguments: its strings are text
+			return textsIn(b, key)
+		}
 		return skip(b, 0)
 	case pPtr:
 		return check(b, p.elem, strings, top, key)
@@ -385,4 +388,33 @@ func strictCheck(body []byte, v any, strings bool) error {
 	}
 	_, err := check(body, planOf(t.Elem()), strings, true, nil)
 	return err
+}
+
+// textsIn returns the length of the value at the start of b, checking every
+// string in it (map keys too) as FieldText.
+func textsIn(b []byte, key []byte) (int, error) {
+	if s, n, ok := readStr(b); ok {
+		if err := FieldText.check(s); err != nil {
+			return 0, fmt.Errorf("%w: %s: %v", ErrBadString, orBody(key), err)
+		}
+		return n, nil
+	}
+	off, items, ok := arrayHeader(b)
+	if !ok {
+		if off, items, ok = mapHeader(b); !ok {
+			return skip(b, 0)
+		}
+		items *= 2
+	}
+	for i := 0; i < items; i++ {
+		if off >= len(b) {
+			return 0, fmt.Errorf("%w: unexpected end", ErrMalformed)
+		}
+		n, err := textsIn(b[off:], key)
+		if err != nil {
+			return 0, err
+		}
+		off += n
+	}
+	return off, nil
 }
