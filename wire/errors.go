@@ -54,7 +54,6 @@ const (
 // "closes".
 const (
 	CodeReplyTooLarge      Code = 370 // the reply would exceed max_frame: ask for less (limit, fewer groups)
-	CodeRateLimited        Code = 371 // over a rate limit: retry after ErrorFrame.RetryAfter ms
 	CodeTooManyConnections Code = 372 // closes: a connection limit (total, unauthenticated, per address) is reached
 	CodeReplaced           Code = 373 // closes: the user opened more connections than allowed; this, the oldest, is closed
 	CodeTokenRevoked       Code = 374 // closes: the host revoked the token or denied the user
@@ -79,9 +78,10 @@ var codeNames = map[Code]string{
 	CodeNotFound: "not_found", CodeConflict: "conflict", CodeRejected: "rejected", CodePending: "pending",
 	CodeInvalidCode: "invalid_code", CodeDissolved: "dissolved", CodeNotAllowed: "not_allowed",
 	CodeThresholdNotMet: "threshold_not_met",
-	CodeInternal:        "internal", CodeUnavailable: "unavailable", CodeTimeout: "timeout",
-	CodeReplyTooLarge: "reply_too_large", CodeRateLimited: "rate_limited",
-	CodeTooManyConnections: "too_many_connections", CodeReplaced: "replaced", CodeTokenRevoked: "token_revoked",
+	CodeNotARoom:        "not_a_room", CodeRoomClosed: "room_closed", CodeRateLimited: "rate_limited",
+	CodeInternal: "internal", CodeUnavailable: "unavailable", CodeTimeout: "timeout",
+	CodeReplyTooLarge: "reply_too_large", CodeTooManyConnections: "too_many_connections", CodeReplaced: "replaced",
+	CodeTokenRevoked: "token_revoked",
 }
 
 // String returns the code's stable snake_case name.
@@ -95,10 +95,9 @@ func (c Code) String() string {
 // Error is the typed error a client receives: a stable numeric code and text.
 // errors.Is(err, wire.ErrNotMember) matches on the code alone.
 type Error struct {
-	Code Code   `msgpack:"code"`
-	Msg  string `msgpack:"msg"`
-	// RetryAfter is set with CodeRateLimited: milliseconds to wait.
-	RetryAfter int64 `msgpack:"retry_after,omitempty"`
+	Code       Code   `msgpack:"code"`
+	Msg        string `msgpack:"msg"`
+	RetryAfter int64  `msgpack:"retry_after,omitempty"` // CodeRateLimited: ms until a retry may pass
 }
 
 func (e *Error) Error() string {
