@@ -42,9 +42,9 @@ func TestAcceptAtTheFDLimit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var logs lockedBuf
 		ln := &emfileListener{}
-		e := &Engine{ln: ln, log: slog.New(slog.NewTextHandler(&logs, nil)), closed: make(chan struct{}), conns: map[*conn]struct{}{}}
+		e := &Engine{log: slog.New(slog.NewTextHandler(&logs, nil)), closed: make(chan struct{}), conns: map[*conn]struct{}{}}
 		e.wg.Add(1)
-		go e.acceptLoop()
+		go e.acceptLoop(ln)
 		time.Sleep(time.Minute)
 		calls := ln.calls.Load()
 		e.closing.Store(true)
