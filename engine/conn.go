@@ -2,7 +2,6 @@ package engine
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -396,7 +395,7 @@ func (c *conn) handle(t wire.FrameType, body []byte) bool {
 	}
 	c.e.reqs.Add(1)
 	// Sent to the grain now if the op goes in order; answered when it replies.
-	p := c.e.dispatch(request{ctx: c.ctx, user: c.user, op: req.Op, args: bytes.Clone(req.Args), out: c}) // req.Args may alias the reused read buffer
+	p := c.e.dispatch(request{ctx: c.ctx, user: c.user, op: req.Op, args: req.Args, out: c}) // wire.Decode copied req.Args out of the reused read buffer
 	if p.err != nil {                                                                                     // refused before reaching a grain
 		c.finish(req.ID, nil, p.err)
 		return true

@@ -441,7 +441,31 @@ func (r *reader) fields(field func(key []byte) (bool, error)) error {
 // decodeFast decodes body (already validated) into v.
 func decodeFast(body []byte, v decoding) error {
 	r := reader{b: body}
-	if err := v.decodeMsgpack(&r); err != nil {
+	var err error
+	// Concrete calls, so that the reader stays on the stack.
+	switch v := v.(type) {
+	case *Request:
+		err = v.decodeMsgpack(&r)
+	case *Reply:
+		err = v.decodeMsgpack(&r)
+	case *SendArgs:
+		err = v.decodeMsgpack(&r)
+	case *SendResult:
+		err = v.decodeMsgpack(&r)
+	case *GroupArgs:
+		err = v.decodeMsgpack(&r)
+	case *Message:
+		err = v.decodeMsgpack(&r)
+	case *Push:
+		err = v.decodeMsgpack(&r)
+	case *ErrorFrame:
+		err = v.decodeMsgpack(&r)
+	case *Ping:
+		err = v.decodeMsgpack(&r)
+	default:
+		return fmt.Errorf("wire: no hand-written decoder for %T", v)
+	}
+	if err != nil {
 		return err
 	}
 	if r.off != len(body) {
