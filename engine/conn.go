@@ -396,7 +396,7 @@ func (c *conn) handle(t wire.FrameType, body []byte) bool {
 	c.e.reqs.Add(1)
 	// Sent to the grain now if the op goes in order; answered when it replies.
 	p := c.e.dispatch(request{ctx: c.ctx, user: c.user, op: req.Op, args: req.Args, out: c}) // wire.Decode copied req.Args out of the reused read buffer
-	if p.err != nil {                                                                                     // refused before reaching a grain
+	if p.err != nil {                                                                        // refused before reaching a grain
 		c.finish(req.ID, nil, p.err)
 		return true
 	}
