@@ -295,4 +295,3 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) {
 	case <-time.After(d):
 	}
 }
-

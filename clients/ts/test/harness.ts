@@ -59,7 +59,7 @@ export interface Server {
 export async function startServer(bin: string, extraArgs: string[] = []): Promise<Server> {
   const base = mkdtempSync(join(tmpdir(), "qun-ts-"));
   const dataDir = join(base, "data");
-  const proc = spawn(bin, ["--listen", "127.0.0.1:0", "--data", dataDir, "--log-level", "error", ...extraArgs], {
+  const proc = spawn(bin, ["--listen", "127.0.0.1:0", "--admin", "", "--data", dataDir, "--log-level", "error", ...extraArgs], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
