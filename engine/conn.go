@@ -51,15 +51,15 @@ func (e *Engine) acceptLoop() {
 		e.conns[c] = struct{}{}
 		e.mu.Unlock()
 		e.stats.conns.Add(1)
-		e.wg.Add(2)
+		e.wg.Add(1)
 		go c.readLoop()
-		go c.writeLoop()
 	}
 }
 
 // conn is one client connection. The reader goroutine decodes frames and
-// dispatches requests; the writer goroutine drains the outbound queue,
-// copying every queued frame into one buffer per write.
+// dispatches requests; a writer goroutine, running only while the outbound
+// queue is not empty (writer.go), drains it, copying every queued frame into
+// one buffer per write.
 type conn struct {
 	e    *Engine
 	nc   net.Conn
@@ -69,7 +69,8 @@ type conn struct {
 	queue    [][]byte
 	queued   int // bytes in queue
 	closing  bool
-	signal   chan struct{}
+	writing  bool          // a writer goroutine is running (writer.go)
+	done     bool          // the reader has returned: no writer starts any more
 	room     chan struct{} // signalled by the writer each time it empties the queue
 	inflight atomic.Int32
 	reading  atomic.Bool
@@ -81,7 +82,7 @@ func newConn(e *Engine, nc net.Conn) *conn {
 	if tc, ok := nc.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
-	c := &conn{e: e, nc: nc, signal: make(chan struct{}, 1), room: make(chan struct{}, 1)}
+	c := &conn{e: e, nc: nc, room: make(chan struct{}, 1)}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.reading.Store(true)
 	return c
@@ -106,11 +107,8 @@ func (c *conn) Push(frame []byte) bool {
 	}
 	c.queue = append(c.queue, frame)
 	c.queued += len(frame)
+	c.startWriter()
 	c.mu.Unlock()
-	select {
-	case c.signal <- struct{}{}:
-	default:
-	}
 	return true
 }
 
@@ -153,68 +151,15 @@ func (c *conn) closeWith(code wire.Code, msg string) {
 	c.closing = true
 	c.queue = append(c.queue[:0], frame)
 	c.queued = len(frame)
+	c.startWriter()
 	c.mu.Unlock()
 	c.stopReading()
-	select {
-	case c.signal <- struct{}{}:
-	default:
-	}
 }
 
 // stopReading makes the reader return at once.
 func (c *conn) stopReading() {
 	c.reading.Store(false)
 	_ = c.nc.SetReadDeadline(time.Now())
-}
-
-// writeBufs lends write buffers, so that an idle connection holds none.
-var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
-
-func (c *conn) writeLoop() {
-	defer c.e.wg.Done()
-	defer c.nc.Close()
-	for {
-		select {
-		case <-c.signal:
-		case <-c.ctx.Done():
-			return
-		}
-		c.mu.Lock()
-		q, closing := c.queue, c.closing
-		c.queue, c.queued = nil, 0
-		c.mu.Unlock()
-		select {
-		case c.room <- struct{}{}:
-		default:
-		}
-		if len(q) > 0 {
-			// Every queued frame goes out in one write.
-			bp := writeBufs.Get().(*[]byte)
-			buf := (*bp)[:0]
-			for _, f := range q {
-				buf = append(buf, f...)
-			}
-			d := c.e.cfg.WriteTimeout
-			if closing {
-				d = time.Second
-			}
-			_ = c.nc.SetWriteDeadline(time.Now().Add(d))
-			_, err := c.nc.Write(buf)
-			if cap(buf) <= 256<<10 { // don't pool a burst's giant buffer
-				*bp = buf[:0]
-				writeBufs.Put(bp)
-			}
-			if err != nil {
-				c.cancel()
-				c.stopReading()
-				return
-			}
-		}
-		if closing {
-			c.cancel()
-			return
-		}
-	}
 }
 
 // send queues a frame built from v.
@@ -247,11 +192,7 @@ func (c *conn) readLoop() {
 		c.e.mu.Lock()
 		delete(c.e.conns, c)
 		c.e.mu.Unlock()
-		// Wake the writer so it sees ctx done after flushing.
-		select {
-		case c.signal <- struct{}{}:
-		default:
-		}
+		c.readerDone()
 	}()
 	// A small read buffer keeps idle connections cheap; frames larger than
 	// it are read straight into the frame buffer.
