@@ -74,6 +74,7 @@ type conn struct {
 	room     chan struct{} // signalled by the writer each time it empties the queue
 	inflight atomic.Int32
 	reading  atomic.Bool
+	first    firstByte // the byte that woke an idle reader (reader.go)
 	ctx      context.Context
 	cancel   context.CancelFunc
 }
@@ -196,8 +197,9 @@ func (c *conn) readLoop() {
 	}()
 	// A small read buffer keeps idle connections cheap; frames larger than
 	// it are read straight into the frame buffer.
-	r := bufio.NewReaderSize(c.nc, 1<<10)
+	r := c.borrowReader()
 	if !c.handshake(r) {
+		c.returnReader(r)
 		c.waitWriter()
 		return
 	}
@@ -205,6 +207,14 @@ func (c *conn) readLoop() {
 	max := c.e.cfg.MaxFrameSize
 	for c.reading.Load() {
 		_ = c.nc.SetReadDeadline(time.Now().Add(c.e.cfg.IdleTimeout))
+		if r.Buffered() == 0 {
+			// Nothing read ahead: wait for traffic without buffers (reader.go).
+			var err error
+			if r, buf, err = c.idle(r, buf); err != nil {
+				c.readError(err)
+				break
+			}
+		}
 		t, body, b, err := wire.ReadFrame(r, max, buf)
 		buf = b
 		if err != nil {
@@ -215,6 +225,7 @@ func (c *conn) readLoop() {
 			break
 		}
 	}
+	c.returnReader(r)
 	c.waitWriter()
 }
 
