@@ -53,6 +53,8 @@ type Config struct {
 	// this one, so its CPU and memory are measured alone.
 	Spawn bool `json:"spawn"`
 	// Vs names a peer measured in the same run ("nats"), interleaved.
+	// "nats-js" (persist only) names JetStream explicitly: file storage,
+	// async publish with acks; persist with "nats" uses it too.
 	Vs string `json:"vs,omitempty"`
 	// Rounds per system when Vs is set (A B A B ...). Default 2.
 	Rounds int `json:"rounds"`
@@ -146,8 +148,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--payload must be in [%d, 4096] bytes (Qun's default text limit is 4096)", MinPayload)
 	case c.Window < 1 || c.Window > 250:
 		return fmt.Errorf("--window must be in [1, 250] (the server closes a connection past 256 requests in flight)")
-	case c.Vs != "" && c.Vs != "nats":
-		return fmt.Errorf("--vs: only \"nats\" is supported")
+	case c.Vs != "" && c.Vs != "nats" && c.Vs != "nats-js":
+		return fmt.Errorf("--vs: \"nats\" or (for persist) \"nats-js\"")
+	case c.Vs == "nats-js" && c.Scenario != "persist":
+		return fmt.Errorf("--vs nats-js (JetStream) is for persist only; use --vs nats")
 	case c.Rounds < 1 || c.Rounds > 20:
 		return fmt.Errorf("--rounds must be in [1, 20]")
 	case c.Server != "" && c.Spawn:
