@@ -71,6 +71,8 @@ type conn struct {
 	closing  bool
 	writing  bool          // a writer goroutine is running (writer.go)
 	done     bool          // the reader has returned: no writer starts any more
+	waitQ    []awaited     // requests at their grains, oldest first (awaiter.go)
+	awaiting bool          // the awaiter goroutine runs
 	room     chan struct{} // signalled by the writer each time it empties the queue
 	inflight atomic.Int32
 	reading  atomic.Bool
@@ -350,6 +352,10 @@ func (c *conn) handle(t wire.FrameType, body []byte) bool {
 	p := c.e.dispatch(request{ctx: c.ctx, user: c.user, op: req.Op, args: req.Args, out: c}) // wire.Decode copied req.Args out of the reused read buffer
 	if p.err != nil {                                                                        // refused before reaching a grain
 		c.finish(req.ID, nil, p.err)
+		return true
+	}
+	if p.f != nil { // reached its grain: answered in order by the conn's awaiter (awaiter.go)
+		c.await(req.ID, p)
 		return true
 	}
 	go func() {
