@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -10,39 +11,43 @@ import (
 // warm is the dispatcher of every grain kind. Proto.Actor's default
 // dispatcher runs each mailbox wake-up on a new goroutine, whose stack then
 // grows again through the grain's work (stack growth was 13–17% of the
-// server in send-bound profiles). warm hands a wake-up to an idle worker
-// that kept its grown stack; when none is idle it starts one (up to
-// warmWorkers), past that a plain goroutine, so a blocked mailbox can never
-// hold up another. A worker exits after warmIdle without work.
-var warm = &warmDispatcher{work: make(chan func()), throughput: 300, max: warmWorkers}
+// server in send-bound profiles). warm queues wake-ups for a few workers
+// (4 per CPU, started on demand, each exiting after warmIdle without work)
+// that keep their grown stacks. Grains never wait on one another (their
+// store calls return and commits answer by message), so a bounded pool
+// cannot deadlock; still, Schedule never blocks: when the queue is full the
+// run gets a goroutine of its own, as with the default dispatcher.
+var warm = newWarmDispatcher(4*runtime.GOMAXPROCS(0), 4096)
 
-const (
-	warmWorkers = 64
-	warmIdle    = time.Second
-)
+const warmIdle = time.Second
 
 type warmDispatcher struct {
-	work       chan func() // unbuffered: a send succeeds only to an idle worker
+	work       chan func()
 	workers    atomic.Int32
 	max        int32
 	throughput int
+}
+
+func newWarmDispatcher(workers, queue int) *warmDispatcher {
+	return &warmDispatcher{work: make(chan func(), queue), max: int32(workers), throughput: 300}
 }
 
 var _ actor.Dispatcher = (*warmDispatcher)(nil)
 
 // Schedule implements actor.Dispatcher.
 func (d *warmDispatcher) Schedule(fn func()) {
+	if d.workers.Load() < d.max {
+		if d.workers.Add(1) <= d.max {
+			go d.worker(fn)
+			return
+		}
+		d.workers.Add(-1)
+	}
 	select {
 	case d.work <- fn:
-		return
 	default:
+		go fn()
 	}
-	if d.workers.Add(1) <= d.max {
-		go d.worker(fn)
-		return
-	}
-	d.workers.Add(-1)
-	go fn()
 }
 
 // Throughput implements actor.Dispatcher: messages per mailbox run, as
