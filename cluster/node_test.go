@@ -253,6 +253,7 @@ func startRawPeer(t *testing.T, name, label string, meta []byte, seed string) *m
 	c.AdvertisePort = 0
 	c.Delegate = rawMeta(meta)
 	c.Logger = newMemberlistLogger(discardLogger())
+	c.TCPTimeout = 10 * time.Second // the join's push/pull, on a loaded machine
 	c.GossipInterval = 20 * time.Millisecond
 	c.ProbeInterval = 100 * time.Millisecond
 	c.ProbeTimeout = 50 * time.Millisecond
@@ -295,7 +296,7 @@ func TestBadPeerMetadataIsSkipped(t *testing.T) {
 	}
 	startRawPeer(t, "p-client", DefaultClusterName, []byte(`{"v":1,"id":"p-client","h":"127.0.0.1","p":4000,"c":true}`), seed)
 
-	waitFor(t, 10*time.Second, "every bad peer to be logged", func() bool {
+	waitFor(t, 30*time.Second, "every bad peer to be logged", func() bool {
 		out := logs.String()
 		for name := range bad {
 			if !strings.Contains(out, "peer="+name) {
@@ -304,7 +305,7 @@ func TestBadPeerMetadataIsSkipped(t *testing.T) {
 		}
 		return true
 	})
-	waitFor(t, 10*time.Second, "a topology computed from all peers", func() bool {
+	waitFor(t, 30*time.Second, "a topology computed from all peers", func() bool {
 		a.Provider.nodesMu.Lock()
 		defer a.Provider.nodesMu.Unlock()
 		return a.Provider.viewOf == 2+len(bad)

@@ -15,6 +15,7 @@ import (
 type options struct {
 	cfg        engine.Config
 	secret     string
+	clusterSec string
 	logLevel   string
 	admin      string
 	adminToken string
@@ -64,6 +65,7 @@ var settings = []setting{
 	str("gossip", "memberlist gossip address; port 0 picks a free port", func(o *options) *string { return &o.cfg.GossipAddr }),
 	str("remote", "Proto.Actor remote address between nodes; port 0 picks a free port", func(o *options) *string { return &o.cfg.RemoteAddr }),
 	list("join", "gossip addresses of nodes to join (comma-separated on the command line)", func(o *options) *[]string { return &o.cfg.Join }),
+	secret("cluster-secret", "encrypts and authenticates gossip between nodes, at least 16 bytes, the same on every node; required for a non-loopback gossip address", func(o *options) *string { return &o.clusterSec }),
 	integer("create-min-friends", "mutual-follow friends needed to create a group (qund has no social graph: 0)", func(o *options) *int { return &o.cfg.CreateMinFriends }),
 	{name: "log-level", kind: kString, doc: "log level: debug, info, warn, error",
 		get: func(o *options) string { return o.logLevel },
@@ -154,6 +156,9 @@ func (o *options) engineConfig() engine.Config {
 	c.Join = append([]string(nil), o.cfg.Join...)
 	if o.secret != "" {
 		c.Secret = []byte(o.secret)
+	}
+	if o.clusterSec != "" {
+		c.ClusterSecret = []byte(o.clusterSec)
 	}
 	return c
 }
