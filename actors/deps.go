@@ -28,6 +28,10 @@ type Deps struct {
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// OnHostEvent receives host events (offline pushes, diversion reports)
+	// once their message is durable. It is called from the grain, so it
+	// must not block. Default: drop them.
+	OnHostEvent func(HostEvent)
 }
 
 // EnsureDefaults fills every unset field with its documented default and
@@ -47,6 +51,9 @@ func (d *Deps) EnsureDefaults() *Deps {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.OnHostEvent == nil {
+		d.OnHostEvent = func(HostEvent) {}
 	}
 	return d
 }

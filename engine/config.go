@@ -86,6 +86,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Verbose passes Proto.Actor's info logs to Logger too. Default false.
 	Verbose bool
+	// Fans configures fan groups and creator tools. Default
+	// DefaultFanConfig().
+	Fans FanConfig
 }
 
 // DefaultConfig returns the defaults documented on Config.
@@ -110,6 +113,7 @@ func DefaultConfig() Config {
 		WatchTTL:         30 * time.Second,
 		CreateMinFriends: 1,
 		DefaultTier:      Tier{MaxOwnedGroups: 4, MaxMembers: 200},
+		Fans:             DefaultFanConfig(),
 	}
 }
 
@@ -158,7 +162,7 @@ func (c *Config) Validate() error {
 	if err := c.Group.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	return nil
+	return c.Fans.validate(bad)
 }
 
 func isLoopback(addr string) bool {
