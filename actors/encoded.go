@@ -81,7 +81,9 @@ func encodeRecord(r *record) (msg RawMessage, entry []byte, err error) {
 	if r.Change == nil {
 		// The common record, a message alone: {"m": msg} in one buffer, the
 		// message a slice of the entry.
-		entry, _ = r.Msg.AppendMsgpack(append(make([]byte, 0, 256), 0x81, 0xa1, 'm'))
+		if entry, err = r.Msg.AppendMsgpack(append(make([]byte, 0, 256), 0x81, 0xa1, 'm')); err != nil {
+			return nil, nil, err
+		}
 		return RawMessage(entry[3:len(entry):len(entry)]), entry, nil
 	}
 	if msg, err = wire.Marshal(&r.Msg); err != nil {

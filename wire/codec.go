@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"unsafe"
+
+	"github.com/vmihailenco/msgpack/v5"
 )
 
 // Hand-written msgpack for the hot types (codec_types.go): the same bytes
@@ -435,6 +437,32 @@ func (r *reader) fields(field func(key []byte) (bool, error)) error {
 			}
 		}
 	}
+	return nil
+}
+
+// appendReflect appends v encoded by reflection, for the parts of a hot type
+// the hand-written codec leaves to vmihailenco/msgpack.
+func appendReflect(b []byte, v any) ([]byte, error) {
+	e := encPool.Get().(*encoder)
+	defer encPool.Put(e)
+	e.buf.Reset()
+	if err := e.enc.Encode(v); err != nil {
+		return b, err
+	}
+	return append(b, e.buf.Bytes()...), nil
+}
+
+// reflect decodes the value from r.off to end into v by reflection (from
+// the arena's copy, so that v does not alias the body).
+func (r *reader) reflect(end int, v any) error {
+	if end < r.off || end > len(r.b) {
+		return r.fail("bad value bounds")
+	}
+	b := r.own(r.b[r.off:end])
+	if err := msgpack.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	r.off = end
 	return nil
 }
 

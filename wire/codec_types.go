@@ -119,7 +119,7 @@ func (a SendArgs) AppendMsgpack(b []byte) ([]byte, error) {
 	b = append(b, 0xa4, 't', 'y', 'p', 'e')
 	b = AppendUint(b, uint64(a.Type))
 	b = append(b, 0xa4, 'b', 'o', 'd', 'y')
-	return a.Body.appendMsgpack(b), nil
+	return a.Body.appendMsgpack(b)
 }
 
 func (a *SendArgs) decodeMsgpack(r *reader) error {
@@ -186,7 +186,10 @@ func (p Push) AppendMsgpack(b []byte) ([]byte, error) {
 	}
 	b = AppendArrayHeader(b, len(p.Msgs))
 	for i := range p.Msgs {
-		b = p.Msgs[i].appendMsgpack(b)
+		var err error
+		if b, err = p.Msgs[i].appendMsgpack(b); err != nil {
+			return b, err
+		}
 	}
 	return b, nil
 }
@@ -222,10 +225,10 @@ func decodeMessages(r *reader) ([]Message, error) {
 
 // AppendMsgpack implements Appender.
 func (m Message) AppendMsgpack(b []byte) ([]byte, error) {
-	return m.appendMsgpack(b), nil
+	return m.appendMsgpack(b)
 }
 
-func (m *Message) appendMsgpack(b []byte) []byte {
+func (m *Message) appendMsgpack(b []byte) ([]byte, error) {
 	n := 5
 	if m.CMID != "" {
 		n = 6
@@ -271,7 +274,18 @@ func (m *Message) decodeMsgpack(r *reader) error {
 	})
 }
 
-func (y *Body) appendMsgpack(b []byte) []byte {
+// plain reports whether only Text and System may be set: the bodies the
+// hand-written codec knows. Rich bodies (rich.go) go through reflection. (If
+// Body gains a field that is not comparable, this stops compiling: extend
+// the codec or the check.)
+func (y *Body) plain() bool {
+	return *y == Body{Text: y.Text, System: y.System}
+}
+
+func (y *Body) appendMsgpack(b []byte) ([]byte, error) {
+	if !y.plain() {
+		return appendReflect(b, y)
+	}
 	n := 0
 	if y.Text != nil {
 		n++
@@ -309,7 +323,7 @@ func (y *Body) appendMsgpack(b []byte) []byte {
 			b = AppendInt(append(b, 0xa5, 'u', 'n', 't', 'i', 'l'), s.Until)
 		}
 	}
-	return b
+	return b, nil
 }
 
 func boolInt(v bool) int {
@@ -320,7 +334,9 @@ func boolInt(v bool) int {
 }
 
 func (y *Body) decodeMsgpack(r *reader) error {
-	return r.fields(func(k []byte) (bool, error) {
+	start, orig := r.off, *y
+	rich := false
+	err := r.fields(func(k []byte) (bool, error) {
 		switch string(k) {
 		case "text":
 			if r.nil() {
@@ -341,8 +357,15 @@ func (y *Body) decodeMsgpack(r *reader) error {
 			}
 			return true, y.System.decodeMsgpack(r)
 		}
+		rich = true // another key: a rich body (rich.go), decoded by reflection below
 		return false, nil
 	})
+	if err != nil || !rich {
+		return err
+	}
+	end := r.off
+	r.off, *y = start, orig
+	return r.reflect(end, y)
 }
 
 func (t *TextBody) decodeMsgpack(r *reader) error {
