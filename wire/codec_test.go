@@ -261,7 +261,7 @@ func FuzzCodec(f *testing.F) {
 			// Compared as generic values: a rich body's custom data is a Go
 			// map, encoded in any order.
 			e1 := reflectEncode(t, fast)
-			if !reflect.DeepEqual(generic(t, e1), generic(t, reflectEncode(t, slow))) {
+			if e0 := reflectEncode(t, slow); !bytes.Equal(e1, e0) && !reflect.DeepEqual(generic(t, e1), generic(t, e0)) {
 				t.Fatalf("%v decoded differently: %+v vs %+v", typ, fast, slow)
 			}
 			e2, err := wire.Marshal(fast)

@@ -24,7 +24,8 @@
 // exactly (compact integers, omitempty as tagged); their decoders refuse any
 // integer that does not fit its field, bound every length by the bytes
 // remaining, and copy the body once, so decoded strings and raw values never
-// alias the caller's buffer. Structs travel as maps; the array form that
+// alias the caller's buffer. A rich message body (rich.go) is encoded and
+// decoded by reflection inside them. Structs travel as maps; the array form that
 // vmihailenco/msgpack also accepts is refused for these types.
 //
 // # Compatibility
