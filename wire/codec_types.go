@@ -65,12 +65,16 @@ func (p *Reply) decodeMsgpack(r *reader) error {
 
 // AppendMsgpack implements Appender.
 func (e ErrorFrame) AppendMsgpack(b []byte) ([]byte, error) {
-	b = append(AppendMapHeader(b, 3), 0xa2, 'i', 'd')
+	b = append(AppendMapHeader(b, 3+boolInt(e.RetryAfter != 0)), 0xa2, 'i', 'd')
 	b = AppendUint(b, uint64(e.ID))
 	b = append(b, 0xa4, 'c', 'o', 'd', 'e')
 	b = AppendUint(b, uint64(e.Code))
 	b = append(b, 0xa3, 'm', 's', 'g')
-	return AppendString(b, e.Msg), nil
+	b = AppendString(b, e.Msg)
+	if e.RetryAfter != 0 {
+		b = AppendInt(append(b, 0xab, 'r', 'e', 't', 'r', 'y', '_', 'a', 'f', 't', 'e', 'r'), e.RetryAfter)
+	}
+	return b, nil
 }
 
 func (e *ErrorFrame) decodeMsgpack(r *reader) error {
@@ -86,6 +90,8 @@ func (e *ErrorFrame) decodeMsgpack(r *reader) error {
 			e.Code = Code(n)
 		case "msg":
 			e.Msg, err = r.str()
+		case "retry_after":
+			e.RetryAfter, err = r.int64()
 		default:
 			return false, nil
 		}
@@ -229,10 +235,7 @@ func (m Message) AppendMsgpack(b []byte) ([]byte, error) {
 }
 
 func (m *Message) appendMsgpack(b []byte) ([]byte, error) {
-	n := 5
-	if m.CMID != "" {
-		n = 6
-	}
+	n := 5 + boolInt(m.CMID != "") + boolInt(m.Lane != 0)
 	b = append(AppendMapHeader(b, n), 0xa3, 's', 'e', 'q')
 	b = AppendUint(b, m.Seq)
 	b = append(b, 0xa2, 't', 's')
@@ -246,7 +249,11 @@ func (m *Message) appendMsgpack(b []byte) ([]byte, error) {
 	b = append(b, 0xa4, 't', 'y', 'p', 'e')
 	b = AppendUint(b, uint64(m.Type))
 	b = append(b, 0xa4, 'b', 'o', 'd', 'y')
-	return m.Body.appendMsgpack(b)
+	b, err := m.Body.appendMsgpack(b)
+	if err != nil || m.Lane == 0 {
+		return b, err
+	}
+	return AppendUint(append(b, 0xa4, 'l', 'a', 'n', 'e'), uint64(m.Lane)), nil
 }
 
 func (m *Message) decodeMsgpack(r *reader) error {
@@ -267,6 +274,10 @@ func (m *Message) decodeMsgpack(r *reader) error {
 			m.Type = MsgType(n)
 		case "body":
 			err = m.Body.decodeMsgpack(r)
+		case "lane":
+			var n uint64
+			n, err = r.uint(math.MaxUint8)
+			m.Lane = Lane(n)
 		default:
 			return false, nil
 		}
