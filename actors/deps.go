@@ -77,5 +77,5 @@ func (d *Deps) Validate() error {
 
 // grainKind is the cluster kind of grains made by grain.
 func grainKind(kind string, grain func() actor.Actor) *cluster.Kind {
-	return cluster.NewKind(kind, actor.PropsFromProducer(grain))
+	return cluster.NewKind(kind, actor.PropsFromProducer(grain, actor.WithDispatcher(warm)))
 }

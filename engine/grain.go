@@ -99,6 +99,12 @@ type future struct {
 }
 
 func (e *Engine) future(kind, id string, c *pb.Call) *future {
+	if pid, ok := e.node.Cluster.PidCache.Get(id, kind); ok {
+		// What Cluster.RequestFuture does with a cached PID, without its
+		// per-call options, timeout context and debug-log arguments (a
+		// stale PID dead-letters and wait retries, as below).
+		return &future{e: e, f: e.node.System.Root.RequestFuture(pid, c, e.cfg.RequestTimeout), kind: kind, id: id, c: c}
+	}
 	f, err := e.node.Cluster.RequestFuture(id, kind, c, pcluster.WithTimeout(e.cfg.RequestTimeout))
 	if err != nil {
 		f = nil
