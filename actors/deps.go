@@ -28,6 +28,21 @@ type Deps struct {
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// StoreFor, when set, returns the store one grain activation of kind
+	// (KindGroup, KindUser) and id reads and persists through, asked once
+	// when the activation starts (the engine binds it to the grain's shard
+	// and leader epoch). Default nil, or a nil result: Store.
+	StoreFor func(kind, id string) persistence.Store
+}
+
+// storeFor returns the store of a new activation of (kind, id).
+func (d *Deps) storeFor(kind, id string) persistence.Store {
+	if d.StoreFor != nil {
+		if s := d.StoreFor(kind, id); s != nil {
+			return s
+		}
+	}
+	return d.Store
 }
 
 // EnsureDefaults fills every unset field with its documented default and

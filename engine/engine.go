@@ -14,6 +14,7 @@ import (
 	"time"
 
 	pcluster "github.com/asynkron/protoactor-go/cluster"
+	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/qunchat/qun/actors"
 	qcluster "github.com/qunchat/qun/cluster"
@@ -39,6 +40,7 @@ type Engine struct {
 	hooks  Hooks       // with defaults filled in
 
 	store persistence.Store
+	repl  *replicator
 	node  *qcluster.Node
 	hub   *actors.Hub
 	index *actors.IndexActor
@@ -124,23 +126,28 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if e.auth == nil {
 		e.auth = JWTAuth{Secret: e.secret}
 	}
+	opts := persistence.DefaultOptions()
+	opts.Logger = e.log.With("component", "pebble")
+	dir := "qun"
 	if e.cfg.DataDir == "" {
-		e.store = persistence.NewMemory()
+		opts.FS = vfs.NewMem() // one code path: Pebble in memory
 	} else {
 		if err := os.MkdirAll(e.cfg.DataDir, 0o700); err != nil {
 			return fmt.Errorf("engine: data dir: %w", err)
 		}
-		opts := persistence.DefaultOptions()
-		opts.Logger = e.log.With("component", "pebble")
-		st, err := persistence.OpenPebble(filepath.Join(e.cfg.DataDir, "pebble"), opts)
-		if err != nil {
-			return fmt.Errorf("engine: open store: %w", err)
-		}
-		e.store = st
+		dir = filepath.Join(e.cfg.DataDir, "pebble")
+	}
+	st, err := persistence.OpenPebble(dir, opts)
+	if err != nil {
+		return fmt.Errorf("engine: open store: %w", err)
+	}
+	e.store = st
+	if e.repl, err = newReplicator(e, st); err != nil {
+		return err
 	}
 	e.deps = &actors.Deps{
 		Store: e.store, Group: e.cfg.Group, IdleTimeout: e.cfg.GrainIdleTimeout, WatchTTL: e.cfg.WatchTTL,
-		Logger: e.log.With("component", "actors"),
+		Logger: e.log.With("component", "actors"), StoreFor: e.repl.storeFor,
 	}
 	if err := e.deps.EnsureDefaults().Validate(); err != nil {
 		return err
@@ -154,6 +161,8 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	ncfg.Gossip.BindAddr = e.cfg.GossipAddr
 	ncfg.Gossip.Seeds = e.cfg.Join
 	ncfg.Gossip.Secret = e.cfg.ClusterSecret
+	ncfg.Gossip.AppMeta = e.repl.appMeta()
+	ncfg.Leaders = e.repl
 	ncfg.Kinds = []*pcluster.Kind{actors.GroupKind(e.deps), actors.UserKind(e.deps)}
 	ncfg.RequestTimeout = e.cfg.RequestTimeout
 	ncfg.Logger = e.log.With("component", "cluster")
@@ -163,6 +172,9 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	}
 	if e.node, err = qcluster.StartNode(ncfg); err != nil {
 		return fmt.Errorf("engine: start cluster node: %w", err)
+	}
+	if err := e.repl.start(ctx, e.node); err != nil {
+		return err
 	}
 	if e.hub, err = actors.StartHub(e.node.System, e.node.Cluster, e.deps); err != nil {
 		return fmt.Errorf("engine: start hub: %w", err)
@@ -281,6 +293,9 @@ func (e *Engine) teardown() error {
 	e.stopIndex()
 	if e.node != nil {
 		errs = append(errs, e.node.Stop(false))
+	}
+	if e.repl != nil {
+		errs = append(errs, e.repl.close())
 	}
 	if e.store != nil {
 		errs = append(errs, e.store.Close())
