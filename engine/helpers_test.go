@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"sync"
 	"testing"
 	"time"
@@ -113,4 +114,62 @@ func texts(ms []wire.Message) []string {
 		}
 	}
 	return out
+}
+
+// startCluster starts n nodes (in memory) that bootstrap one replicated
+// cluster: the first node's gossip port is picked up front, the others join
+// it, and all start at once (each Start waits for the n members).
+func startCluster(t testing.TB, n int) []*engine.Engine {
+	t.Helper()
+	seed := freeAddr(t)
+	es := make([]*engine.Engine, n)
+	errs := make(chan error, n)
+	for i := range n {
+		cfg := testConfig("")
+		cfg.ClusterSecret = []byte("cluster-secret-0123456789")
+		cfg.BootstrapExpect = n
+		if i == 0 {
+			cfg.GossipAddr = seed
+		} else {
+			cfg.Join = []string{seed}
+		}
+		e, err := engine.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		es[i] = e
+		t.Cleanup(func() { _ = e.Close() })
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			errs <- e.Start(ctx)
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	return es
+}
+
+// freeAddr returns a loopback address whose port was free for both TCP and
+// UDP (memberlist binds both) a moment ago.
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	for range 20 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		u, err := net.ListenPacket("udp", addr)
+		l.Close()
+		if err == nil {
+			u.Close()
+			return addr
+		}
+	}
+	t.Fatal("no free port for TCP and UDP")
+	return ""
 }
