@@ -114,6 +114,7 @@ func DefaultConfig() Config {
 		DataDir:          "qun-data",
 		GossipAddr:       "127.0.0.1:0",
 		RemoteAddr:       "127.0.0.1:0",
+		RaftAddr:         "127.0.0.1:0",
 		MaxFrameSize:     wire.DefaultMaxFrameSize,
 		HandshakeTimeout: 5 * time.Second,
 		IdleTimeout:      2 * time.Minute,

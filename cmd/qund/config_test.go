@@ -192,7 +192,7 @@ func TestConfigCommandPrintsSources(t *testing.T) {
 	t.Setenv("QUN_GOSSIP", "127.0.0.1:7946")
 	t.Setenv("QUN_SECRET", "env-secret-0123456789")
 	var out bytes.Buffer
-	if err := run([]string{"config", "--config", file, "--listen", "127.0.0.1:7500", "--join", "10.0.0.1:7946"}, &out, io.Discard); err != nil {
+	if err := run([]string{"config", "--config", file, "--listen", "127.0.0.1:7500", "--join", "10.0.0.1:7946", "--bootstrap-expect", "3", "--cluster-secret", "cluster-secret-0123456789"}, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	text := out.String()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"sync/atomic"
 
@@ -44,6 +45,14 @@ func (l *lifecycle) ready() error {
 
 // stats reads the engine's counters, only while it runs: Stats must not
 // race with Start, and after Close the hub no longer answers.
+// cluster is the admin /cluster view (engine.ReplicationStatus).
+func (l *lifecycle) cluster(ctx context.Context) (any, error) {
+	if l.state.Load() != stateReady {
+		return nil, errors.New("node not ready")
+	}
+	return l.e.ReplicationStatus(ctx)
+}
+
 func (l *lifecycle) stats() (engine.Stats, bool) {
 	if l.state.Load() != stateReady {
 		return engine.Stats{}, false
