@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
+
 	qcluster "github.com/qunchat/qun/cluster"
 	"github.com/qunchat/qun/persistence"
 	"github.com/qunchat/qun/replication"
@@ -34,6 +36,7 @@ type replicator struct {
 	tr      *replication.TCPTransport
 	node    atomic.Pointer[replication.Node]
 	oracle  atomic.Pointer[replication.Oracle]
+	multi   atomic.Bool // more than one store in the cluster
 
 	mu    sync.Mutex
 	addrs map[uint64]string // store id -> protoactor address
@@ -172,6 +175,9 @@ func (r *replicator) refresh(cn *qcluster.Node) []uint64 {
 		ids = append(ids, r.storeID)
 	}
 	slices.Sort(ids)
+	if len(ids) > 1 {
+		r.multi.Store(true)
+	}
 	r.mu.Lock()
 	r.addrs = addrs
 	r.mu.Unlock()
@@ -303,3 +309,42 @@ var (
 	_ qcluster.LeaderOracle = (*replicator)(nil)
 	_ replication.Listener  = (*replicator)(nil)
 )
+
+// leaderPoll is how often a request in flight on a multi-node cluster
+// checks that its grain's shard is still led where the request went.
+const leaderPoll = 50 * time.Millisecond
+
+// awaitLeader waits for f, a request to the grain (kind, id) at the PID in
+// the cache. On a cluster of more than one node it gives up early
+// (moved) once the oracle names another node as the shard's leader: the
+// PID's node lost the shard (or died), so the caller retries at the new
+// leader at once instead of waiting out the timeout.
+func (e *Engine) awaitLeader(f actor.Future, kind, id string) (res any, err error, moved bool) {
+	r := e.repl
+	pid, ok := e.node.Cluster.PidCache.Get(id, kind)
+	if r == nil || !r.multi.Load() || !ok {
+		res, err = f.Result()
+		return res, err, false
+	}
+	type outcome struct {
+		res any
+		err error
+	}
+	ch := make(chan outcome, 1)
+	go func() { // ends when f completes or times out (RequestTimeout)
+		res, err := f.Result()
+		ch <- outcome{res, err}
+	}()
+	t := time.NewTicker(leaderPoll)
+	defer t.Stop()
+	for {
+		select {
+		case o := <-ch:
+			return o.res, o.err, false
+		case <-t.C:
+			if addr, ok := r.LeaderOf(kind, id); ok && addr != pid.Address {
+				return nil, nil, true
+			}
+		}
+	}
+}
