@@ -14,9 +14,12 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/qunchat/qun/actors"
+	"github.com/qunchat/qun/actors/pb"
 	qcluster "github.com/qunchat/qun/cluster"
 	"github.com/qunchat/qun/persistence"
 	"github.com/qunchat/qun/replication"
+	"github.com/qunchat/qun/wire"
 )
 
 // Replication. Every node runs a replication.Node over its Pebble store:
@@ -138,6 +141,7 @@ func (r *replicator) start(ctx context.Context, cn *qcluster.Node) error {
 		rcfg.Replicas = r.e.cfg.Replicas
 	}
 	applier := replication.NewStoreApplier(r.store)
+	applier.OnApplied = r.indexApplied(cn)
 	n, err := replication.New(rcfg, replication.Deps{
 		Store: r.store, Applier: applier, Transport: r.tr, Listener: r,
 		Logger: r.e.log.With("component", "replication"),
@@ -216,6 +220,29 @@ func (r *replicator) evictLoop(cn *qcluster.Node) {
 			continue
 		}
 		cn.Leaders.Evict(func(kind, id string) bool { return lost[o.ShardOfGrain(kind, id)] })
+	}
+}
+
+// indexApplied feeds this node's discovery index from every applied batch
+// of every local replica (leader or follower), so a query finds a group on
+// whichever node it lands even after its leader died.
+func (r *replicator) indexApplied(cn *qcluster.Node) func(uint32, *persistence.Batch) {
+	prefix := actors.IndexKey("")
+	pid := actor.NewPID(cn.System.Address(), actors.IndexName)
+	return func(_ uint32, b *persistence.Batch) {
+		for _, kv := range b.Puts {
+			if strings.HasPrefix(kv.Key, prefix) {
+				cn.System.Root.Send(pid, &pb.Call{Op: uint32(actors.OpIndexPut), Args: slices.Clone(kv.Value)})
+			}
+		}
+		for _, k := range b.Deletes {
+			if g, ok := strings.CutPrefix(k, prefix); ok {
+				args, err := wire.Marshal(&actors.IndexEntry{Group: g, Dissolved: true})
+				if err == nil {
+					cn.System.Root.Send(pid, &pb.Call{Op: uint32(actors.OpIndexPut), Args: args})
+				}
+			}
+		}
 	}
 }
 
