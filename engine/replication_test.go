@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -35,6 +37,9 @@ func childCluster(cfg *engine.Config) {
 	if j := os.Getenv(childJoinEnv); j != "" {
 		cfg.Join = strings.Split(j, ",")
 	}
+	if os.Getenv("QUN_TEST_CHILD_LOG") != "" { // debugging: the child's log on stderr
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
 	if n, err := strconv.Atoi(os.Getenv(childExpectEnv)); err == nil {
 		cfg.BootstrapExpect = n
 		cfg.ClusterSecret = testClusterSecret
@@ -52,16 +57,19 @@ func childStatus(e *engine.Engine) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		st, err := e.ReplicationStatus(ctx)
 		cancel()
-		n := 0
+		n, known := 0, 0
 		for _, s := range st.Shards {
 			if s.Local && s.Ready {
 				n++
 			}
+			if s.Lead != 0 {
+				known++
+			}
 		}
 		if err != nil {
-			n = -1
+			n, known = -1, -1
 		}
-		fmt.Println("LEADS", n)
+		fmt.Println("LEADS", n, known)
 	}
 }
 
@@ -70,7 +78,7 @@ type member struct {
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
 	addr  chan string
-	leads chan int
+	leads chan [2]int
 	done  chan struct{}
 }
 
@@ -93,7 +101,7 @@ func launch(t *testing.T, dir, gossip string, join []string) *member {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	m := &member{cmd: cmd, stdin: in, addr: make(chan string, 1), leads: make(chan int, 16), done: make(chan struct{})}
+	m := &member{cmd: cmd, stdin: in, addr: make(chan string, 1), leads: make(chan [2]int, 16), done: make(chan struct{})}
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
@@ -102,10 +110,12 @@ func launch(t *testing.T, dir, gossip string, join []string) *member {
 			case strings.HasPrefix(line, "ADDR "):
 				m.addr <- strings.TrimPrefix(line, "ADDR ")
 			case strings.HasPrefix(line, "ERR "):
+				fmt.Fprintln(os.Stderr, "member", gossip, line)
 				m.addr <- ""
 			case strings.HasPrefix(line, "LEADS "):
-				n, _ := strconv.Atoi(strings.TrimPrefix(line, "LEADS "))
-				m.leads <- n
+				var v [2]int
+				_, _ = fmt.Sscanf(line, "LEADS %d %d", &v[0], &v[1])
+				m.leads <- v
 			}
 		}
 	}()
@@ -134,18 +144,20 @@ func (m *member) wait(t *testing.T) string {
 	return ""
 }
 
-func (m *member) shardsLed(t *testing.T) int {
+// status returns how many shards the member leads and serves, and for how
+// many it knows a leader.
+func (m *member) status(t *testing.T) (led, known int) {
 	t.Helper()
 	if _, err := io.WriteString(m.stdin, "STATUS\n"); err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case n := <-m.leads:
-		return n
+	case v := <-m.leads:
+		return v[0], v[1]
 	case <-time.After(10 * time.Second):
 		t.Fatal("no status answer")
 	}
-	return 0
+	return 0, 0
 }
 
 func (m *member) kill9(t *testing.T) {
@@ -188,6 +200,15 @@ func TestReplicatedKill9(t *testing.T) {
 			join = gossip[:1]
 		}
 		ms[i] = launch(t, dirs[i], gossip[i], join)
+		if i == 0 { // the others join it: wait until it gossips
+			waitFor(t, 30*time.Second, "the first member's gossip", func() bool {
+				c, err := net.DialTimeout("tcp", gossip[0], time.Second)
+				if err == nil {
+					c.Close()
+				}
+				return err == nil
+			})
+		}
 	}
 	addrs := make([]string, 3)
 	for i, m := range ms {
@@ -283,7 +304,7 @@ func TestReplicatedKill9(t *testing.T) {
 	})
 	victim, most := 0, -1
 	for i, m := range ms {
-		if n := m.shardsLed(t); n > most {
+		if n, _ := m.status(t); n > most {
 			victim, most = i, n
 		}
 	}
@@ -306,6 +327,11 @@ func TestReplicatedKill9(t *testing.T) {
 	addrs[victim] = ms[victim].wait(t)
 	close(stop)
 	wg.Wait()
+	// The restarted member has caught up once it knows every shard's leader.
+	waitFor(t, 30*time.Second, "the restarted member to know every leader", func() bool {
+		_, known := ms[victim].status(t)
+		return known == 64
+	})
 
 	var maxGap time.Duration
 	at := time.Unix(0, killedAt.Load())
