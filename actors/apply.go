@@ -14,13 +14,14 @@ func (g *GroupMachine) apply(r *record) {
 		c = &change{}
 	}
 	switch m.Type {
-	case wire.MsgText:
+	default: // text and rich messages (and their recalled tombstones on replay)
 		if m.CMID != "" {
 			e := dedupEntry{User: m.Sender, CMID: m.CMID, Seq: m.Seq, Time: m.Time}
 			g.dedup[dedupKey{e.User, e.CMID}] = e
 			g.dedupQ = append(g.dedupQ, e)
 		}
 		g.posted(m.Sender, m.Time/day)
+		g.applyContent(m, c)
 	case wire.MsgSystem:
 		sb := m.Body.System
 		g.reindex = true
@@ -31,6 +32,7 @@ func (g *GroupMachine) apply(r *record) {
 			g.st.Created = m.Time
 			g.st.Name, g.st.Join, g.st.MaxMembers = c.Name, c.Join, c.MaxMembers
 			g.addMember(sb.Actor, wire.RoleOwner, m.Time, c.Facts)
+			g.applyFanChange(c.Fan)
 		case wire.EventJoined, wire.EventInvited:
 			g.addMember(sb.Target, wire.RoleMember, m.Time, c.Facts)
 			delete(g.pending, sb.Target)
@@ -70,6 +72,7 @@ func (g *GroupMachine) apply(r *record) {
 			g.applyUpdate(c)
 		case wire.EventAnnounce:
 			g.st.Announcement = &wire.Announcement{Seq: m.Seq, Text: sb.Text, By: sb.Actor, At: m.Time}
+			g.st.Fan.Strong = false
 		case wire.EventPinned:
 			g.st.Pins = append(g.st.Pins, c.Seq)
 		case wire.EventUnpinned:
@@ -81,6 +84,7 @@ func (g *GroupMachine) apply(r *record) {
 			}
 		default:
 			g.reindex = false
+			g.applyFanEvent(m, c)
 		}
 	}
 }

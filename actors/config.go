@@ -44,6 +44,8 @@ type GroupConfig struct {
 	// Categories, if not empty, is the list a group's category must come
 	// from. Default empty (any category up to 32 bytes).
 	Categories []string
+	// Fans bounds fan groups and creator tools. Default DefaultFanConfig().
+	Fans FanConfig
 }
 
 // DefaultGroupConfig returns the defaults documented on GroupConfig.
@@ -52,7 +54,7 @@ func DefaultGroupConfig() GroupConfig {
 		MaxMembers: 200, MaxText: 4096, DedupWindow: 5 * 60 * 1000, DedupMax: 10000,
 		PageMax: 200, SnapshotEvery: 1000, MaxReplyBytes: 60 << 10,
 		MaxAdmins: 10, MaxPins: 10, InviteTTL: 7 * day, MaxInvites: 100, RequestTTL: 7 * day,
-		MaxRequests: 1000, MaxAnnounce: 2000,
+		MaxRequests: 1000, MaxAnnounce: 2000, Fans: DefaultFanConfig(),
 	}
 }
 
@@ -78,7 +80,7 @@ func (c GroupConfig) Validate() error {
 	case c.MaxAnnounce < 1:
 		return fmt.Errorf("actors: MaxAnnounce %d < 1", c.MaxAnnounce)
 	}
-	return nil
+	return c.Fans.Validate()
 }
 
 // day is one day in milliseconds.

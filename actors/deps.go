@@ -28,6 +28,10 @@ type Deps struct {
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// OnHostEvent receives host events (offline pushes, diversion reports)
+	// once their message is durable. It is called from the grain, so it
+	// must not block. Default: drop them.
+	OnHostEvent func(HostEvent)
 	// StoreFor, when set, returns the store one grain activation of kind
 	// (KindGroup, KindUser) and id reads and persists through, asked once
 	// when the activation starts (the engine binds it to the grain's shard
@@ -62,6 +66,9 @@ func (d *Deps) EnsureDefaults() *Deps {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.OnHostEvent == nil {
+		d.OnHostEvent = func(HostEvent) {}
 	}
 	return d
 }

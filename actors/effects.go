@@ -34,12 +34,17 @@ type HostFacts struct {
 	Profiles   map[string]UserFacts `msgpack:"profiles,omitempty"`    // joiners' profiles
 	Code       string               `msgpack:"code,omitempty"`        // create_invite: the new code
 	Year       int                  `msgpack:"year,omitempty"`        // the current year, for ages
+	Fan        *FanFacts            `msgpack:"fan,omitempty"`         // join, fan card: the caller as a fan of the owner
+	Message    *wire.Message        `msgpack:"msg,omitempty"`         // recall: the message as the journal holds it
 }
 
 // GroupSummary answers OpSummary.
 type GroupSummary struct {
 	Info   wire.GroupInfo `msgpack:"info"`
 	Member bool           `msgpack:"member"`
+	// Mentions are the seqs of messages that mention the caller (the
+	// engine counts those after the caller's read position).
+	Mentions []uint64 `msgpack:"mentions,omitempty"`
 }
 
 // HistoryQuery is a journal read the grain performs for a history page.
@@ -82,6 +87,12 @@ type Effects struct {
 	// Notice, if set, goes to the listed users' live connections.
 	Notice   *wire.Notice
 	NoticeTo []string
+	// Rewrites replace journal records already written (a recalled
+	// message's tombstone); they are persisted with Records, never pushed.
+	Rewrites []record
+	// HostEvents go to the host (Deps.OnHostEvent) once Records are durable:
+	// offline pushes, diversion reports.
+	HostEvents []HostEvent
 }
 
 // AuxWrite sets (or with a nil Value, deletes) one aux key, relative to the
@@ -156,6 +167,7 @@ type change struct {
 	JoinSet       *wire.JoinPolicy `msgpack:"join_set,omitempty"`
 	MembersInvite *bool            `msgpack:"members_invite,omitempty"`
 	Seq           uint64           `msgpack:"seq,omitempty"` // pinned/unpinned message
+	Fan           *fanChange       `msgpack:"fan,omitempty"` // fans.go
 }
 
 // none is the argument type of ops that take no arguments.
@@ -168,3 +180,20 @@ type req[T any] struct {
 	args T
 	host HostFacts
 }
+
+// HostEvent is something the host is told once it is durable: an offline
+// push for members (strong announcement, mention) or a diversion report.
+type HostEvent struct {
+	Kind  string   // HostPush or HostFlag
+	Group string   //
+	Seq   uint64   // the message it is about
+	Users []string // HostPush: whom to push to (the engine keeps those not online)
+	From  string   // the message's sender
+	Text  string   // HostPush: what to show; HostFlag: the kinds matched
+}
+
+// Host event kinds.
+const (
+	HostPush = "push"
+	HostFlag = "flag"
+)

@@ -22,3 +22,11 @@ const (
 	OpIndexGet     wire.Op = 1203 // IndexGetArgs → wire.SearchResult (cards of the named groups known here)
 	OpIndexByOwner wire.Op = 1204 // wire.UserArgs → wire.SearchResult (searchable groups the user owns)
 )
+
+// Internal operation codes of fan groups and creator tools (1900-1919).
+const (
+	OpFanOwner      wire.Op = 1900 // group: → FanOwner (whose fan facts a join needs)
+	OpFanCard       wire.Op = 1901 // group: HostFacts.Fan of the viewer → wire.FanCard
+	OpPostNotice    wire.Op = 1902 // group: wire.CreatorNoticeArgs → wire.NoticeGroup (owner of a fan group)
+	OpUserFanGroups wire.Op = 1903 // user (public): → UserGroupsResult (the fan groups the user owns)
+)

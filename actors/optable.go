@@ -43,6 +43,16 @@ var groupOps = map[wire.Op]groupOp{
 	wire.OpAnnounceState: op(rule{gate: gateRole, min: wire.RoleAdmin, what: "see who acknowledged the announcement"}, (*GroupMachine).announceState),
 	wire.OpPin:           op(rule{gate: gateRole, min: wire.RoleAdmin, what: "pin messages"}, (*GroupMachine).pin),
 	wire.OpGroupStats:    op(rule{gate: gateExists, host: true}, (*GroupMachine).stats),
+
+	// Fan groups and creator tools (fans.go, notices.go, recall.go, divert.go).
+	wire.OpCreateFanGroup: op(rule{host: true}, (*GroupMachine).createFan),
+	wire.OpSetFanGroup:    op(rule{gate: gateRole, min: wire.RoleOwner, what: "change the fan group's threshold and order"}, (*GroupMachine).setFan),
+	OpFanOwner:            op(rule{gate: gateExists}, (*GroupMachine).fanOwner),
+	OpFanCard:             op(rule{gate: gateExists, host: true}, (*GroupMachine).fanCard),
+	OpPostNotice:          op(rule{gate: gateRole, min: wire.RoleOwner, what: "post creator notices"}, (*GroupMachine).postNotice),
+	wire.OpAnnounceStrong: op(rule{gate: gateRole, min: wire.RoleAdmin, what: "publish announcements"}, (*GroupMachine).announceStrong),
+	wire.OpRecall:         op(rule{gate: gateLive, host: true}, (*GroupMachine).recall),
+	wire.OpSetDivert:      op(rule{gate: gateRole, min: wire.RoleAdmin, what: "change the diversion policy"}, (*GroupMachine).setDivert),
 }
 
 // Handle runs one command.

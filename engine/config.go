@@ -86,6 +86,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Verbose passes Proto.Actor's info logs to Logger too. Default false.
 	Verbose bool
+	// Fans configures fan groups and creator tools. Default
+	// DefaultFanConfig().
+	Fans FanConfig
 	// RaftAddr is the address of this node's raft transport (replication
 	// between nodes, authenticated with ClusterSecret). Default
 	// "127.0.0.1:0" (also when empty). Not loopback: needs ClusterSecret.
@@ -130,6 +133,7 @@ func DefaultConfig() Config {
 		WatchTTL:         30 * time.Second,
 		CreateMinFriends: 1,
 		DefaultTier:      Tier{MaxOwnedGroups: 4, MaxMembers: 200},
+		Fans:             DefaultFanConfig(),
 	}
 }
 
@@ -195,7 +199,7 @@ func (c *Config) Validate() error {
 	if err := c.Group.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	return nil
+	return c.Fans.validate(bad)
 }
 
 func isLoopback(addr string) bool {

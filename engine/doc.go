@@ -36,6 +36,11 @@
 // client's request and Engine.Call alike); membership.go the operations that
 // span user and group grains; resync.go, mygroups.go and discovery.go the
 // rest; grain.go and args.go the grain calls and argument helpers they share.
+// Fan groups and creator tools: fans.go (their routes and NotifyCreator),
+// fans_hooks.go (the Fans, Push, Reports and Share hooks and their
+// MemoryHost defaults), fans_config.go (Config.Fans) and host_events.go
+// (offline pushes and diversion reports, after the fact, from a bounded
+// queue).
 // Apart from the Engine type, files depend one way only: engine.go → conn.go
 // → dispatch.go → membership.go → resync.go, and dispatch.go → mygroups.go,
 // discovery.go, hooks.go; all of them → grain.go, args.go.

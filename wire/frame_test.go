@@ -412,6 +412,8 @@ func TestStrings(t *testing.T) {
 		24: "revoke_invite", 25: "invite", 26: "announce", 27: "ack_announcement", 28: "announcement_state",
 		29: "pin", 30: "pin_group", 31: "search", 32: "nearby", 33: "profile_groups", 34: "show_on_profile",
 		35: "group_stats", 36: "list_invites",
+		100: "create_fan_group", 101: "set_fan_group", 102: "fan_groups", 103: "notify_creator", 104: "announce_strong",
+		105: "recall", 106: "set_divert", 107: "share_card", 108: "set_host_facts",
 		0: "op_0", 37: "op_37", 1000: "op_1000", 65535: "op_65535"}
 	for op, s := range ops {
 		if op.String() != s {

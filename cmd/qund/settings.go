@@ -19,6 +19,7 @@ type options struct {
 	logLevel   string
 	admin      string
 	adminToken string
+	hostFacts  string // fans.go
 }
 
 // defaultOptions are qund's defaults: engine.DefaultConfig, except that a
@@ -97,6 +98,14 @@ var settings = []setting{
 	integer("group-max-text", "longest message text in bytes", func(o *options) *int { return &o.cfg.Group.MaxText }),
 	integer("group-page-max", "messages per history page at most", func(o *options) *int { return &o.cfg.Group.PageMax }),
 	integer("group-snapshot-every", "events between a group's snapshots", func(o *options) *int { return &o.cfg.Group.SnapshotEvery }),
+	// Fan groups and creator tools (fans.go).
+	list("fan-admins", "users who may seed follow edges and fan-club levels with set_host_facts (qun hostfacts)", func(o *options) *[]string { return &o.cfg.Fans.Admins }),
+	str("host-facts", `JSON file of follow edges and fan-club levels loaded at start (docs/embedding.md); "" none`, func(o *options) *string { return &o.hostFacts }),
+	integer("fan-max-groups", "fan groups a creator may own (default tier)", func(o *options) *int { return &o.cfg.Fans.MaxFanGroups }),
+	integer("fan-max-members", "member limit of a fan group (default tier)", func(o *options) *int { return &o.cfg.Fans.MaxFanMembers }),
+	integer("group-at-all-per-day", "@all mentions a group may post per day", func(o *options) *int { return &o.cfg.Group.Fans.AtAllPerDay }),
+	divertSetting(),
+	millis("group-recall-window", "how long a sender may recall their own message", func(o *options) *int64 { return &o.cfg.Group.Fans.RecallWindow }),
 }
 
 func str(name, doc string, f func(*options) *string) setting {
