@@ -150,6 +150,11 @@ func (r *replicator) start(ctx context.Context, cn *qcluster.Node) error {
 		return fmt.Errorf("engine: replication: %w", err)
 	}
 	r.node.Store(n)
+	if r.e.cfg.BootstrapExpect <= 1 { // a lone node: lead at once, not after an election timeout
+		for s := range n.Shards() {
+			n.Campaign(s)
+		}
+	}
 	r.oracle.Store(&replication.Oracle{Node: n, AddressOf: r.addressOf})
 	r.refresh(cn)
 	r.wg.Add(2)

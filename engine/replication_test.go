@@ -362,3 +362,46 @@ func TestReplicatedKill9(t *testing.T) {
 		t.Errorf("a group took %v after the kill to acknowledge a send (want <= 5 s)", maxGap)
 	}
 }
+
+// TestLoneNodeReplicationStatus: a lone node is a cluster of one that
+// leads every shard (R = 1), and its grains persist through them.
+func TestLoneNodeReplicationStatus(t *testing.T) {
+	e := startEngine(t, testConfig(t.TempDir()))
+	c := dial(t, e, "alice", nil)
+	g, err := c.CreateGroup(ctxT(t), "solo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SendText(ctxT(t), g, "m1", "hi"); err != nil {
+		t.Fatal(err)
+	}
+	var st engine.ReplicationStatus
+	waitFor(t, 10*time.Second, "every shard led", func() bool {
+		var err error
+		if st, err = e.ReplicationStatus(ctxT(t)); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range st.Shards {
+			if !s.Ready {
+				return false
+			}
+		}
+		return true
+	})
+	if st.StoreID == 0 || len(st.Members) != 1 || !st.Members[0].Self || st.Members[0].StoreID != st.StoreID {
+		t.Fatalf("members: %+v (store %d)", st.Members, st.StoreID)
+	}
+	if len(st.Shards) != 64 {
+		t.Fatalf("%d shards", len(st.Shards))
+	}
+	applied := uint64(0)
+	for _, s := range st.Shards {
+		if !s.Local || !s.Ready || s.Lead != st.StoreID || len(s.Voters) != 1 {
+			t.Fatalf("shard %+v", s)
+		}
+		applied += s.Applied
+	}
+	if applied <= 2*64 { // past every shard's bootstrap and election entries: the writes went through raft
+		t.Fatalf("applied indexes sum to %d", applied)
+	}
+}
