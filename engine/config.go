@@ -89,6 +89,11 @@ type Config struct {
 	// Fans configures fan groups and creator tools. Default
 	// DefaultFanConfig().
 	Fans FanConfig
+	// Replication turns on replicated storage (EXPERIMENTAL, see
+	// docs/architecture.md): grains persist through their shard's raft
+	// group and run on its leader; a lone node is a cluster of one. The
+	// fields below apply only with it. Default false: node-local storage.
+	Replication bool
 	// RaftAddr is the address of this node's raft transport (replication
 	// between nodes, authenticated with ClusterSecret). Default
 	// "127.0.0.1:0" (also when empty). Not loopback: needs ClusterSecret.
@@ -165,7 +170,7 @@ func (c *Config) Validate() error {
 			return bad("raft address %q is not loopback: configure a cluster secret", c.RaftAddr)
 		}
 	}
-	if len(c.Join) > 0 && c.BootstrapExpect < 2 {
+	if c.Replication && len(c.Join) > 0 && c.BootstrapExpect < 2 {
 		return bad("Join needs BootstrapExpect >= 2: a cluster forms at bootstrap, a node cannot join a formed cluster yet")
 	}
 	if c.BootstrapExpect > 1 && len(c.ClusterSecret) == 0 {

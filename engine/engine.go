@@ -135,26 +135,35 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	}
 	opts := persistence.DefaultOptions()
 	opts.Logger = e.log.With("component", "pebble")
-	dir := "qun"
-	if e.cfg.DataDir == "" {
-		opts.FS = vfs.NewMem() // one code path: Pebble in memory
-	} else {
+	var dir string
+	switch {
+	case e.cfg.DataDir != "":
 		if err := os.MkdirAll(e.cfg.DataDir, 0o700); err != nil {
 			return fmt.Errorf("engine: data dir: %w", err)
 		}
 		dir = filepath.Join(e.cfg.DataDir, "pebble")
+	case e.cfg.Replication:
+		dir, opts.FS = "qun", vfs.NewMem() // replication needs Pebble: in memory
 	}
-	st, err := persistence.OpenPebble(dir, opts)
-	if err != nil {
-		return fmt.Errorf("engine: open store: %w", err)
-	}
-	e.store = st
-	if e.repl, err = newReplicator(e, st); err != nil {
-		return err
+	var storeFor func(kind, id string) persistence.Store
+	if dir == "" {
+		e.store = persistence.NewMemory()
+	} else {
+		st, err := persistence.OpenPebble(dir, opts)
+		if err != nil {
+			return fmt.Errorf("engine: open store: %w", err)
+		}
+		e.store = st
+		if e.cfg.Replication {
+			if e.repl, err = newReplicator(e, st); err != nil {
+				return err
+			}
+			storeFor = e.repl.storeFor
+		}
 	}
 	e.deps = &actors.Deps{
 		Store: e.store, Group: e.cfg.Group, IdleTimeout: e.cfg.GrainIdleTimeout, WatchTTL: e.cfg.WatchTTL,
-		Logger: e.log.With("component", "actors"), OnHostEvent: e.hostEvent, StoreFor: e.repl.storeFor,
+		Logger: e.log.With("component", "actors"), OnHostEvent: e.hostEvent, StoreFor: storeFor,
 	}
 	e.startHostEvents()
 	if err := e.deps.EnsureDefaults().Validate(); err != nil {
@@ -169,8 +178,10 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	ncfg.Gossip.BindAddr = e.cfg.GossipAddr
 	ncfg.Gossip.Seeds = e.cfg.Join
 	ncfg.Gossip.Secret = e.cfg.ClusterSecret
-	ncfg.Gossip.AppMeta = e.repl.appMeta()
-	ncfg.Leaders = e.repl
+	if e.repl != nil {
+		ncfg.Gossip.AppMeta = e.repl.appMeta()
+		ncfg.Leaders = e.repl
+	}
 	ncfg.Kinds = []*pcluster.Kind{actors.GroupKind(e.deps), actors.UserKind(e.deps)}
 	ncfg.RequestTimeout = e.cfg.RequestTimeout
 	ncfg.Logger = e.log.With("component", "cluster")
@@ -181,8 +192,10 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if e.node, err = qcluster.StartNode(ncfg); err != nil {
 		return fmt.Errorf("engine: start cluster node: %w", err)
 	}
-	if err := e.repl.start(ctx, e.node); err != nil {
-		return err
+	if e.repl != nil {
+		if err := e.repl.start(ctx, e.node); err != nil {
+			return err
+		}
 	}
 	if e.hub, err = actors.StartHub(e.node.System, e.node.Cluster, e.deps); err != nil {
 		return fmt.Errorf("engine: start hub: %w", err)

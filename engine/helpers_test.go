@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -20,6 +21,8 @@ func testConfig(dir string) engine.Config {
 	cfg.DataDir = dir
 	cfg.Secret = []byte("test-secret-0123456789abcdef")
 	cfg.CreateMinFriends = 0 // rules_test.go covers the friend rule
+	// QUN_TEST_REPLICATION=1 runs every test with replication on.
+	cfg.Replication = os.Getenv("QUN_TEST_REPLICATION") != ""
 	return cfg
 }
 
@@ -128,6 +131,7 @@ func startCluster(t testing.TB, n int) []*engine.Engine {
 		cfg := testConfig("")
 		cfg.ClusterSecret = []byte("cluster-secret-0123456789")
 		cfg.BootstrapExpect = n
+		cfg.Replication = true
 		if i == 0 {
 			cfg.GossipAddr = seed
 		} else {

@@ -43,6 +43,7 @@ func childCluster(cfg *engine.Config) {
 	if n, err := strconv.Atoi(os.Getenv(childExpectEnv)); err == nil {
 		cfg.BootstrapExpect = n
 		cfg.ClusterSecret = testClusterSecret
+		cfg.Replication = true
 	}
 }
 
@@ -366,7 +367,9 @@ func TestReplicatedKill9(t *testing.T) {
 // TestLoneNodeReplicationStatus: a lone node is a cluster of one that
 // leads every shard (R = 1), and its grains persist through them.
 func TestLoneNodeReplicationStatus(t *testing.T) {
-	e := startEngine(t, testConfig(t.TempDir()))
+	cfg := testConfig(t.TempDir())
+	cfg.Replication = true
+	e := startEngine(t, cfg)
 	c := dial(t, e, "alice", nil)
 	g, err := c.CreateGroup(ctxT(t), "solo")
 	if err != nil {
