@@ -148,6 +148,15 @@ func startCluster(t testing.TB, n int) []*engine.Engine {
 			defer cancel()
 			errs <- e.Start(ctx)
 		}()
+		if i == 0 { // the others join it: wait until it gossips
+			waitFor(t, 30*time.Second, "the first node's gossip", func() bool {
+				c, err := net.DialTimeout("tcp", seed, time.Second)
+				if err == nil {
+					c.Close()
+				}
+				return err == nil
+			})
+		}
 	}
 	for range n {
 		if err := <-errs; err != nil {

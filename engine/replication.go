@@ -45,9 +45,10 @@ type replicator struct {
 	addrs map[uint64]string // store id -> protoactor address
 	lost  map[uint32]bool   // shards whose grains to evict
 
-	wake chan struct{}
-	stop chan struct{}
-	wg   sync.WaitGroup
+	wake      chan struct{}
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	closeOnce sync.Once
 }
 
 // peerRefresh is how often members' metadata is read into the transport's
@@ -296,12 +297,17 @@ func (r *replicator) storeFor(kind, id string) persistence.Store {
 // close stops the loops and the replication node (or, before it started,
 // the transport). The store stays open.
 func (r *replicator) close() error {
-	close(r.stop)
-	r.wg.Wait()
-	if n := r.node.Load(); n != nil {
-		return n.Close()
-	}
-	return r.tr.Close()
+	var err error
+	r.closeOnce.Do(func() {
+		close(r.stop)
+		r.wg.Wait()
+		if n := r.node.Load(); n != nil {
+			err = n.Close()
+		} else {
+			err = r.tr.Close()
+		}
+	})
+	return err
 }
 
 // ReplicationStatus is a node's view of the cluster for operations.
