@@ -343,8 +343,8 @@ func TestReplicatedKill9(t *testing.T) {
 	}
 	total := 0
 	for i := range ms {
-		c := dialAddr(t, addrs[i], "owner0")
-		c1 := dialAddr(t, addrs[i], "owner1")
+		c := redial(t, addrs[i], "owner0")
+		c1 := redial(t, addrs[i], "owner1")
 		for gi, g := range gs {
 			cc := c
 			if gi >= groups/2 {
@@ -407,4 +407,25 @@ func TestLoneNodeReplicationStatus(t *testing.T) {
 	if applied <= 2*64 { // past every shard's bootstrap and election entries: the writes went through raft
 		t.Fatalf("applied indexes sum to %d", applied)
 	}
+}
+
+// redial connects, retrying a failed handshake at most 3 times: right after
+// a restart a node's first session setup (the user grain's group list) can
+// outlast the client's handshake deadline (a known gap, logged).
+func redial(t *testing.T, addr, user string) *client.Client {
+	t.Helper()
+	var err error
+	for attempt := range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		var c *client.Client
+		c, err = client.Dial(ctx, addr, client.Options{Token: token(t, user)})
+		cancel()
+		if err == nil {
+			t.Cleanup(func() { c.Close() })
+			return c
+		}
+		t.Logf("dial %s as %s, attempt %d: %v", addr, user, attempt+1, err)
+	}
+	t.Fatal(err)
+	return nil
 }
