@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -39,13 +40,16 @@ type Engine struct {
 	host   *MemoryHost // default for nil hooks
 	hooks  Hooks       // with defaults filled in
 
-	store persistence.Store
-	repl  *replicator
-	node  *qcluster.Node
-	hub   *actors.Hub
-	index *actors.IndexActor
-	deps  *actors.Deps
-	ln    net.Listener
+	store   persistence.Store
+	repl    *replicator
+	node    *qcluster.Node
+	hub     *actors.Hub
+	index   *actors.IndexActor
+	deps    *actors.Deps
+	ln      net.Listener
+	ws      *wsFrontend // nil without Config.WSListen
+	metrics *metrics    // nil without Config.Metrics
+	running atomic.Bool // between a successful Start and Close (Ready)
 
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
@@ -60,6 +64,9 @@ type Engine struct {
 	wg       sync.WaitGroup // accept loop and connections
 	reqs     sync.WaitGroup // requests in flight
 	stats    counters
+	limits   connLimits // limits.go
+	rates    rateLimits // ratelimit.go
+	tokens   tokenState // tokens.go
 }
 
 type counters struct {
@@ -77,6 +84,19 @@ func New(cfg Config) (*Engine, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	e := &Engine{cfg: cfg, log: log, conns: map[*conn]struct{}{}, online: map[string]int{}, closed: make(chan struct{})}
+	e.limits.perIP, e.limits.perUser = map[string]int{}, map[string][]*conn{}
+	rates, err := newRateLimits(cfg.Limits)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	e.rates = rates
+	if cfg.Metrics != nil {
+		m, err := newMetrics(cfg.Metrics, e)
+		if err != nil {
+			return nil, err
+		}
+		e.metrics = m
+	}
 	e.host = NewMemoryHost(cfg.DefaultTier)
 	e.hooks = cfg.Hooks
 	if e.hooks.Profiles == nil {
@@ -131,10 +151,13 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	}
 	e.auth = e.cfg.Hooks.Auth
 	if e.auth == nil {
-		e.auth = JWTAuth{Secret: e.secret}
+		e.auth = JWTAuth{Secret: e.secret, Previous: e.cfg.PreviousSecrets}
 	}
 	opts := persistence.DefaultOptions()
 	opts.Logger = e.log.With("component", "pebble")
+	if e.metrics != nil {
+		opts.OnGroupCommit = e.metrics.onGroupCommit
+	}
 	var dir string
 	switch {
 	case e.cfg.DataDir != "":
@@ -164,6 +187,9 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	e.deps = &actors.Deps{
 		Store: e.store, Group: e.cfg.Group, IdleTimeout: e.cfg.GrainIdleTimeout, WatchTTL: e.cfg.WatchTTL,
 		Logger: e.log.With("component", "actors"), OnHostEvent: e.hostEvent, StoreFor: storeFor,
+	}
+	if e.metrics != nil {
+		e.deps.Stats = e.metrics.grains
 	}
 	e.startHostEvents()
 	if err := e.deps.EnsureDefaults().Validate(); err != nil {
@@ -206,8 +232,16 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if e.ln, err = net.Listen("tcp", e.cfg.Listen); err != nil {
 		return fmt.Errorf("engine: listen: %w", err)
 	}
+	if e.cfg.TLS != nil { // tls.go
+		e.ln = tls.NewListener(e.ln, e.cfg.TLS)
+	}
 	e.wg.Add(1)
-	go e.acceptLoop()
+	go e.acceptLoop(e.ln)
+	if err := e.startWebSocket(); err != nil {
+		e.ln.Close()
+		return err
+	}
+	e.running.Store(true)
 	e.log.Info("qun node started", "listen", e.ln.Addr().String(), "gossip", e.node.Provider.GossipAddr(), "remote", e.node.Address(), "data", e.cfg.DataDir)
 	return nil
 }
@@ -289,9 +323,11 @@ func (e *Engine) Close() error {
 		return nil
 	}
 	defer close(e.closed)
+	e.running.Store(false)
 	if e.ln != nil {
 		e.ln.Close()
 	}
+	e.stopWebSocket()
 	// Stop reading new requests; let the ones in flight finish.
 	e.mu.Lock()
 	for c := range e.conns {

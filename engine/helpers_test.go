@@ -18,9 +18,13 @@ import (
 func testConfig(dir string) engine.Config {
 	cfg := engine.DefaultConfig()
 	cfg.Listen = "127.0.0.1:0"
+	cfg.WSListen = "127.0.0.1:0" // both transports (transport_test.go)
 	cfg.DataDir = dir
 	cfg.Secret = []byte("test-secret-0123456789abcdef")
 	cfg.CreateMinFriends = 0 // rules_test.go covers the friend rule
+	// limits_test.go and ratelimit_internal_test.go cover the limits: the
+	// other tests send, join and connect as fast as they can.
+	cfg.Limits = engine.UnlimitedLimits()
 	// QUN_TEST_REPLICATION=1 runs every test with replication on.
 	cfg.Replication = os.Getenv("QUN_TEST_REPLICATION") != ""
 	return cfg

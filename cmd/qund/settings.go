@@ -19,13 +19,18 @@ type options struct {
 	logLevel   string
 	admin      string
 	adminToken string
+	prevSecret string
+	tlsCert    string
+	tlsKey     string
 	hostFacts  string // fans.go
 }
 
 // defaultOptions are qund's defaults: engine.DefaultConfig, except that a
-// standalone node has no social graph, so creating a group needs no friends.
+// standalone node has no social graph, so creating a group needs no friends,
+// and that qund listens for WebSockets (and serves its console) on 7402.
 func defaultOptions() options {
 	o := options{cfg: engine.DefaultConfig(), logLevel: "warn", admin: "127.0.0.1:7401"}
+	o.cfg.WSListen = "127.0.0.1:7402"
 	o.cfg.CreateMinFriends = 0
 	return o
 }
@@ -95,6 +100,8 @@ var settings = []setting{
 			o.logLevel = v
 			return nil
 		}},
+	str("ws-listen", `WebSocket address: the client protocol at ws://ADDR/ws (one binary message per frame) and the web console at http://ADDR/; "" turns it off`, func(o *options) *string { return &o.cfg.WSListen }),
+	list("ws-origins", `origins a browser may open the WebSocket from besides the listener's own host (host patterns like app.example.com, *.example.com, https://app.example.com; "*" any)`, func(o *options) *[]string { return &o.cfg.WSOrigins }),
 	str("admin", `admin HTTP address (/metrics, /healthz, /readyz, /debug/pprof/); "" turns it off. Non-loopback needs admin-token`, func(o *options) *string { return &o.admin }),
 	secret("admin-token", "bearer token the admin endpoints require (all but /healthz), at least 16 bytes; empty: none (loopback only)", func(o *options) *string { return &o.adminToken }),
 	integer("max-frame-size", "largest frame in bytes, both directions (1 KiB..16 MiB)", func(o *options) *int { return &o.cfg.MaxFrameSize }),
@@ -113,6 +120,20 @@ var settings = []setting{
 	integer("group-max-text", "longest message text in bytes", func(o *options) *int { return &o.cfg.Group.MaxText }),
 	integer("group-page-max", "messages per history page at most", func(o *options) *int { return &o.cfg.Group.PageMax }),
 	integer("group-snapshot-every", "events between a group's snapshots", func(o *options) *int { return &o.cfg.Group.SnapshotEvery }),
+	str("tls-cert", `PEM certificate: clients connect over TLS (with tls-key); "" plain TCP`, func(o *options) *string { return &o.tlsCert }),
+	str("tls-key", "PEM private key of tls-cert", func(o *options) *string { return &o.tlsKey }),
+	secret("previous-secret", "a rotated-out token secret still accepted for the tokens minted with it (their kid names it)", func(o *options) *string { return &o.prevSecret }),
+	integer("max-conns", "client connections of the node", func(o *options) *int { return &o.cfg.Limits.MaxConns }),
+	integer("max-unauth-conns", "connections still in their handshake", func(o *options) *int { return &o.cfg.Limits.MaxUnauthConns }),
+	integer("max-unauth-per-ip", "connections in their handshake from one IP address", func(o *options) *int { return &o.cfg.Limits.MaxUnauthPerIP }),
+	integer("max-conns-per-user", "connections of one user; past it the oldest is closed (replaced)", func(o *options) *int { return &o.cfg.Limits.MaxConnsPerUser }),
+	integer("requests-per-second", "requests of one connection per second (rate_limited past it)", func(o *options) *int { return &o.cfg.Limits.RequestsPerSecond }),
+	integer("request-burst", "request burst of one connection", func(o *options) *int { return &o.cfg.Limits.RequestBurst }),
+	integer("sends-per-second", "messages of one user to one group per second", func(o *options) *int { return &o.cfg.Limits.SendsPerSecond }),
+	integer("send-burst", "message burst of one user in one group", func(o *options) *int { return &o.cfg.Limits.SendBurst }),
+	integer("creates-per-hour", "groups one user may create per hour", func(o *options) *int { return &o.cfg.Limits.CreatesPerHour }),
+	integer("joins-per-hour", "joins and applies of one user per hour", func(o *options) *int { return &o.cfg.Limits.JoinsPerHour }),
+	integer("code-guesses-per-hour", "joins with an invite code of one user per hour: the guesses an attacker gets", func(o *options) *int { return &o.cfg.Limits.CodeGuessesPerHour }),
 	// Fan groups and creator tools (fans.go).
 	list("fan-admins", "users who may seed follow edges and fan-club levels with set_host_facts (qun hostfacts)", func(o *options) *[]string { return &o.cfg.Fans.Admins }),
 	str("host-facts", `JSON file of follow edges and fan-club levels loaded at start (docs/embedding.md); "" none`, func(o *options) *string { return &o.hostFacts }),
@@ -180,11 +201,15 @@ func list(name, doc string, f func(*options) *[]string) setting {
 func (o *options) engineConfig() engine.Config {
 	c := o.cfg
 	c.Join = append([]string(nil), o.cfg.Join...)
+	c.WSOrigins = append([]string(nil), o.cfg.WSOrigins...)
 	if o.secret != "" {
 		c.Secret = []byte(o.secret)
 	}
 	if o.clusterSec != "" {
 		c.ClusterSecret = []byte(o.clusterSec)
+	}
+	if o.prevSecret != "" {
+		c.PreviousSecrets = [][]byte{[]byte(o.prevSecret)}
 	}
 	return c
 }
