@@ -13,6 +13,10 @@ func (g *GroupMachine) apply(r *record) {
 	if c == nil {
 		c = &change{}
 	}
+	if c.Commerce != nil {
+		g.applyCommerce(m, c.Commerce)
+		return
+	}
 	switch m.Type {
 	case wire.MsgText:
 		if m.CMID != "" {

@@ -44,6 +44,9 @@ type GroupConfig struct {
 	// Categories, if not empty, is the list a group's category must come
 	// from. Default empty (any category up to 32 bytes).
 	Categories []string
+	// Commerce bounds red packets, lotteries, coupons and order groups.
+	// Default DefaultCommerceConfig().
+	Commerce CommerceConfig
 }
 
 // DefaultGroupConfig returns the defaults documented on GroupConfig.
@@ -52,7 +55,7 @@ func DefaultGroupConfig() GroupConfig {
 		MaxMembers: 200, MaxText: 4096, DedupWindow: 5 * 60 * 1000, DedupMax: 10000,
 		PageMax: 200, SnapshotEvery: 1000, MaxReplyBytes: 60 << 10,
 		MaxAdmins: 10, MaxPins: 10, InviteTTL: 7 * day, MaxInvites: 100, RequestTTL: 7 * day,
-		MaxRequests: 1000, MaxAnnounce: 2000,
+		MaxRequests: 1000, MaxAnnounce: 2000, Commerce: DefaultCommerceConfig(),
 	}
 }
 
@@ -78,7 +81,7 @@ func (c GroupConfig) Validate() error {
 	case c.MaxAnnounce < 1:
 		return fmt.Errorf("actors: MaxAnnounce %d < 1", c.MaxAnnounce)
 	}
-	return nil
+	return c.Commerce.Validate()
 }
 
 // day is one day in milliseconds.

@@ -34,6 +34,11 @@ type HostFacts struct {
 	Profiles   map[string]UserFacts `msgpack:"profiles,omitempty"`    // joiners' profiles
 	Code       string               `msgpack:"code,omitempty"`        // create_invite: the new code
 	Year       int                  `msgpack:"year,omitempty"`        // the current year, for ages
+	// Commerce (commerce.go): a new packet's, lottery's or coupon's id and
+	// seed, and whether the caller follows the group's owner.
+	ID      string `msgpack:"id,omitempty"`
+	Seed    []byte `msgpack:"seed,omitempty"`
+	Follows bool   `msgpack:"follows,omitempty"`
 }
 
 // GroupSummary answers OpSummary.
@@ -82,6 +87,12 @@ type Effects struct {
 	// Notice, if set, goes to the listed users' live connections.
 	Notice   *wire.Notice
 	NoticeTo []string
+	// Commerce (commerce.go): host calls to make once this effect's writes
+	// are durable; a reply the grain holds (instead of answering) until an
+	// Answer with the same key; answers to replies held earlier.
+	Calls   []HostCall
+	Hold    string
+	Answers []Answer
 }
 
 // AuxWrite sets (or with a nil Value, deletes) one aux key, relative to the
@@ -156,6 +167,7 @@ type change struct {
 	JoinSet       *wire.JoinPolicy `msgpack:"join_set,omitempty"`
 	MembersInvite *bool            `msgpack:"members_invite,omitempty"`
 	Seq           uint64           `msgpack:"seq,omitempty"` // pinned/unpinned message
+	Commerce      *commerceChange  `msgpack:"com,omitempty"`
 }
 
 // none is the argument type of ops that take no arguments.

@@ -52,6 +52,8 @@ type groupState struct {
 	BirthN     int           `msgpack:"birth_n,omitempty"`
 	ActiveDays map[int64]int `msgpack:"active_days,omitempty"` // day → members whose last post was that day
 	DayMsgs    map[int64]int `msgpack:"day_msgs,omitempty"`    // day → messages posted
+	// Commerce (commerce.go): packets, lotteries, coupons, the order.
+	Commerce *commerceState `msgpack:"commerce,omitempty"`
 }
 
 // inviteState is an invite code as the group keeps it (aux KV).
@@ -81,6 +83,7 @@ type GroupMachine struct {
 	pending map[string]*wire.JoinRequest
 	acks    map[string]uint64 // user → seq of the announcement acknowledged
 	auxOut  []AuxWrite        // produced by apply, collected by TakeAux
+	com     *commerceRT       // commerce aux state and host calls owed (commerce.go)
 }
 
 // NewGroupMachine returns the machine of a group that does not exist yet.

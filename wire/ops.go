@@ -57,6 +57,12 @@ var opNames = [...]string{
 	OpAnnounceState: "announcement_state", OpPin: "pin", OpPinGroup: "pin_group", OpSearch: "search",
 	OpNearby: "nearby", OpProfileGroups: "profile_groups", OpShowOnProfile: "show_on_profile",
 	OpGroupStats: "group_stats", OpListInvites: "list_invites",
+	// Commerce (commerce.go).
+	OpSendPacket: "send_packet", OpClaimPacket: "claim_packet", OpPacketInfo: "packet_info",
+	OpRecallPacket: "recall_packet", OpCommerceSettings: "commerce_settings", OpOpenLottery: "open_lottery",
+	OpEnterLottery: "enter_lottery", OpLotteryInfo: "lottery_info", OpPostCoupon: "post_coupon",
+	OpClaimCoupon: "claim_coupon", OpCouponInfo: "coupon_info", OpCreateOrderGroup: "create_order_group",
+	OpOrderEvent: "order_event", OpBalance: "balance", OpGrant: "grant",
 }
 
 func (o Op) String() string {
