@@ -275,15 +275,25 @@ func (g *GroupMachine) Tick(now int64) Effects {
 	if c == nil || !g.st.Exists {
 		return eff
 	}
-	for _, id := range sortedKeys(c.Packets) {
-		if p := c.Packets[id]; p.open() && p.Expires <= now {
-			eff.Records = append(eff.Records, g.refund(now, p, false))
+	var due []string
+	for id, p := range c.Packets {
+		if p.open() && p.Expires <= now {
+			due = append(due, id)
 		}
 	}
-	for _, id := range sortedKeys(c.Lotteries) {
-		if l := c.Lotteries[id]; !l.Drawn && l.Deadline <= now {
-			eff.Records = append(eff.Records, g.draw(now, l))
+	sort.Strings(due) // records in a deterministic order
+	for _, id := range due {
+		eff.Records = append(eff.Records, g.refund(now, c.Packets[id], false))
+	}
+	due = due[:0]
+	for id, l := range c.Lotteries {
+		if !l.Drawn && l.Deadline <= now {
+			due = append(due, id)
 		}
+	}
+	sort.Strings(due)
+	for _, id := range due {
+		eff.Records = append(eff.Records, g.draw(now, c.Lotteries[id]))
 	}
 	if o := c.Order; o != nil && !o.Archived && o.ArchiveAt > 0 && o.ArchiveAt <= now {
 		eff.Records = append(eff.Records, g.archiveOrder(now))
@@ -439,13 +449,4 @@ func (g *GroupMachine) refOf(ref string) *wire.Error {
 		return wire.Errorf(wire.CodeWrongGroup, "%q does not belong to group %q", ref, g.st.ID)
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
