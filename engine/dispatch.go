@@ -99,6 +99,23 @@ var routes = map[wire.Op]route{
 	wire.OpSearch:        {run: (*Engine).search},
 	wire.OpNearby:        {run: (*Engine).nearby},
 	wire.OpProfileGroups: {run: (*Engine).profileCards},
+	// Commerce (commerce.go): claims go in order; sends, lotteries and
+	// coupons carry ids and seeds the engine makes.
+	wire.OpSendPacket:       withHost(packetFacts),
+	wire.OpClaimPacket:      toGroup,
+	wire.OpPacketInfo:       toGroup,
+	wire.OpRecallPacket:     toGroup,
+	wire.OpCommerceSettings: toGroup,
+	wire.OpOpenLottery:      withHost(lotteryFacts),
+	wire.OpEnterLottery:     withHost(followFacts),
+	wire.OpLotteryInfo:      toGroup,
+	wire.OpPostCoupon:       withHost(refFacts),
+	wire.OpClaimCoupon:      toGroup,
+	wire.OpCouponInfo:       toGroup,
+	wire.OpCreateOrderGroup: {run: (*Engine).createOrderGroupOp},
+	wire.OpOrderEvent:       {run: (*Engine).orderEventOp},
+	wire.OpBalance:          {run: (*Engine).balance},
+	wire.OpGrant:            {run: (*Engine).grant},
 }
 
 // sendTo decodes a send's arguments once, for the group it goes to and the

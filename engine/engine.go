@@ -43,6 +43,8 @@ type Engine struct {
 	hub   *actors.Hub
 	index *actors.IndexActor
 	deps  *actors.Deps
+	// stopTimers stops the due-time scanner (actors/timers.go).
+	stopTimers func()
 	ln    net.Listener
 
 	mu      sync.Mutex
@@ -82,6 +84,12 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if e.hooks.Tiers == nil {
 		e.hooks.Tiers = e.host
+	}
+	if e.hooks.Payments == nil {
+		e.hooks.Payments = e.host
+	}
+	if e.hooks.Coupons == nil {
+		e.hooks.Coupons = e.host
 	}
 	return e, nil
 }
@@ -140,7 +148,8 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	}
 	e.deps = &actors.Deps{
 		Store: e.store, Group: e.cfg.Group, IdleTimeout: e.cfg.GrainIdleTimeout, WatchTTL: e.cfg.WatchTTL,
-		Logger: e.log.With("component", "actors"),
+		Logger:   e.log.With("component", "actors"),
+		Commerce: commerceHost{e.hooks.Payments, e.hooks.Coupons}, TimerPeriod: e.cfg.TimerPeriod,
 	}
 	if err := e.deps.EnsureDefaults().Validate(); err != nil {
 		return err
@@ -169,6 +178,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if err := e.startIndex(); err != nil {
 		return fmt.Errorf("engine: start index: %w", err)
 	}
+	e.stopTimers = actors.StartTimers(e.node.System, e.deps)
 	if e.ln, err = net.Listen("tcp", e.cfg.Listen); err != nil {
 		return fmt.Errorf("engine: listen: %w", err)
 	}
@@ -278,6 +288,9 @@ func (e *Engine) teardown() error {
 		e.hub.Stop()
 	}
 	e.stopIndex()
+	if e.stopTimers != nil {
+		e.stopTimers()
+	}
 	if e.node != nil {
 		errs = append(errs, e.node.Stop(false))
 	}

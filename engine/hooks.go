@@ -73,6 +73,9 @@ type Hooks struct {
 	Social     SocialGraph
 	Moderation Moderation
 	Tiers      Tiers
+	// Payments and Coupons serve red packets and coupons (payments.go).
+	Payments Payments
+	Coupons  CouponIssuer
 }
 
 // MemoryHost is the in-memory default of every host hook: profiles, a
@@ -87,12 +90,14 @@ type MemoryHost struct {
 	tiers       map[string]Tier
 	blocked     []string
 	noInvites   map[string]bool
+	ledger      memoryLedger // payments.go
 }
 
 // NewMemoryHost returns an empty host whose users get defaultTier.
 func NewMemoryHost(defaultTier Tier) *MemoryHost {
 	return &MemoryHost{defaultTier: defaultTier, profiles: map[string]UserProfile{}, follows: map[string]map[string]bool{},
-		tiers: map[string]Tier{}, noInvites: map[string]bool{}}
+		tiers: map[string]Tier{}, noInvites: map[string]bool{},
+		ledger: memoryLedger{balances: map[string]int64{}, applied: map[string]bool{}, refuse: map[string]bool{}}}
 }
 
 // SetProfile records a user's profile.
