@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -26,9 +27,14 @@ func TestChildServer(t *testing.T) {
 	if dir == "" {
 		t.Skip("helper process")
 	}
-	cfg := testConfig(dir)
+	cfg := commerceConfig(dir)
+	cfg.TimerPeriod = 100 * time.Millisecond
 	e, err := engine.New(cfg)
 	if err != nil {
+		fmt.Println("ERR", err)
+		os.Exit(3)
+	}
+	if err := e.Host().OpenLedger(filepath.Join(dir, "ledger.jsonl")); err != nil {
 		fmt.Println("ERR", err)
 		os.Exit(3)
 	}
