@@ -327,4 +327,3 @@ func TestCouponsAndOrderGroup(t *testing.T) {
 		t.Fatalf("history after archive: %v", err)
 	}
 }
-

@@ -45,7 +45,7 @@ type Engine struct {
 	deps  *actors.Deps
 	// stopTimers stops the due-time scanner (actors/timers.go).
 	stopTimers func()
-	ln    net.Listener
+	ln         net.Listener
 
 	mu      sync.Mutex
 	conns   map[*conn]struct{}
@@ -308,4 +308,3 @@ func waitTimeout(wg *sync.WaitGroup, d time.Duration) {
 	case <-time.After(d):
 	}
 }
-
