@@ -47,6 +47,7 @@ func table() []section {
 		{"joining", requestCommands},
 		{"running a group (owner, admins)", concat(moderationCommands, groupContentCommands)},
 		{"my lists and discovery", discoveryCommands},
+		{"commerce (amounts in cents)", commerceCommands},
 	}
 }
 

@@ -85,6 +85,7 @@ type opts struct {
 	category, city, policy    string
 	lat, lng, radius          float64
 	searchable, membersInvite bool
+	com                       *commerceOpts // commerce.go
 }
 
 func newOpts(fs *flag.FlagSet) *opts {
@@ -108,6 +109,7 @@ func newOpts(fs *flag.FlagSet) *opts {
 	fs.Float64Var(&o.radius, "radius", 10, "radius in km (nearby)")
 	fs.BoolVar(&o.searchable, "searchable", false, "listed by search and nearby (update)")
 	fs.BoolVar(&o.membersInvite, "members-invite", false, "members may invite (update)")
+	o.com = newCommerceOpts(fs)
 	return o
 }
 

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -59,6 +60,9 @@ func run(args []string) error {
 	remote := fs.String("remote", env("QUN_REMOTE", def.RemoteAddr), "actor remote address between nodes, port 0 = any free (QUN_REMOTE)")
 	join := fs.String("join", env("QUN_JOIN", ""), "comma-separated gossip addresses of nodes to join (QUN_JOIN)")
 	minFriends := fs.Int("create-min-friends", envInt("QUN_CREATE_MIN_FRIENDS", 0), "mutual-follow friends needed to create a group; qund has no host social graph, so 0 by default (QUN_CREATE_MIN_FRIENDS)")
+	operators := fs.String("operators", env("QUN_OPERATORS", "admin"), "comma-separated users who may grant balances and create and drive order groups (QUN_OPERATORS)")
+	ledger := fs.String("ledger", env("QUN_LEDGER", ""), "file of the in-memory payments host's ledger; default DATA/ledger.jsonl, \"-\" = memory only (QUN_LEDGER)")
+	archive := fs.Duration("order-archive-after", time.Duration(def.Group.Commerce.OrderArchiveAfter)*time.Millisecond, "how long an order group stays writable after delivery (QUN_ORDER_ARCHIVE_AFTER)")
 	level := fs.String("log-level", env("QUN_LOG_LEVEL", "warn"), "log level: debug, info, warn, error (QUN_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -80,11 +84,29 @@ func run(args []string) error {
 			}
 		}
 	}
+	for _, o := range strings.Split(*operators, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			cfg.Operators = append(cfg.Operators, o)
+		}
+	}
+	cfg.Group.Commerce.OrderArchiveAfter = archive.Milliseconds()
 	cfg.Logger = logger
 	cfg.Verbose = lv <= slog.LevelDebug
 	e, err := engine.New(cfg)
 	if err != nil {
 		return err
+	}
+	if path := *ledger; path != "-" && (path != "" || cfg.DataDir != "") {
+		if path == "" {
+			if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+				return err
+			}
+			path = filepath.Join(cfg.DataDir, "ledger.jsonl")
+		}
+		if err := e.Host().OpenLedger(path); err != nil {
+			return err
+		}
+		defer e.Host().CloseLedger()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
