@@ -431,6 +431,16 @@ func (g *GroupMachine) applyCommerce(m *wire.Message, c *commerceChange) {
 	}
 }
 
+// okDurable answers v once everything applied so far is durable: what a
+// reader is shown is never ahead of history.
+func (g *GroupMachine) okDurable(v any) Effects {
+	e := ok(v)
+	if g.st.LastSeq > g.durable {
+		e.ReplyAfter = g.st.LastSeq
+	}
+	return e
+}
+
 // commerceRecord writes a system event with commerce details.
 func (g *GroupMachine) commerceRecord(now int64, event, actor, target, text string, ev *wire.CommerceEvent, c *commerceChange) record {
 	msg := sysMsg(event, actor, target, text)

@@ -111,7 +111,7 @@ func (g *GroupMachine) couponInfo(r *req[wire.CouponArgs]) Effects {
 	if err != nil {
 		return refuse(err)
 	}
-	return ok(wire.CouponInfo{Coupon: cp.ID, Title: cp.Title, Value: cp.Value, Threshold: cp.Threshold, Count: cp.Count,
+	return g.okDurable(wire.CouponInfo{Coupon: cp.ID, Title: cp.Title, Value: cp.Value, Threshold: cp.Threshold, Count: cp.Count,
 		Left: cp.Count - len(cp.Claimed), ValidUntil: cp.ValidUntil, Claimed: contains(cp.Claimed, r.User)})
 }
 

@@ -149,5 +149,5 @@ func (g *GroupMachine) lotteryInfo(r *req[wire.LotteryArgs]) Effects {
 			res.Entrants = res.Entrants[:maxMembersPage]
 		}
 	}
-	return ok(res)
+	return g.okDurable(res)
 }

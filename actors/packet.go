@@ -263,7 +263,7 @@ func (g *GroupMachine) packetInfo(r *req[wire.PacketArgs]) Effects {
 		}
 		res.Luckiest = p.Claims[best].User
 	}
-	return ok(res)
+	return g.okDurable(res)
 }
 
 // recallPacket closes an open packet early (its sender, or the owner and

@@ -62,7 +62,7 @@ func run(args []string) error {
 	minFriends := fs.Int("create-min-friends", envInt("QUN_CREATE_MIN_FRIENDS", 0), "mutual-follow friends needed to create a group; qund has no host social graph, so 0 by default (QUN_CREATE_MIN_FRIENDS)")
 	operators := fs.String("operators", env("QUN_OPERATORS", "admin"), "comma-separated users who may grant balances and create and drive order groups (QUN_OPERATORS)")
 	ledger := fs.String("ledger", env("QUN_LEDGER", ""), "file of the in-memory payments host's ledger; default DATA/ledger.jsonl, \"-\" = memory only (QUN_LEDGER)")
-	archive := fs.Duration("order-archive-after", time.Duration(def.Group.Commerce.OrderArchiveAfter)*time.Millisecond, "how long an order group stays writable after delivery (QUN_ORDER_ARCHIVE_AFTER)")
+	archive := fs.Duration("order-archive-after", time.Duration(def.Group.Commerce.OrderArchiveAfter)*time.Millisecond, "how long an order group stays writable after delivery")
 	level := fs.String("log-level", env("QUN_LOG_LEVEL", "warn"), "log level: debug, info, warn, error (QUN_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return err
