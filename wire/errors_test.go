@@ -28,6 +28,10 @@ var stableCodes = map[wire.Code]string{
 	209: "limit_reached", 210: "not_found", 211: "conflict", 212: "rejected", 213: "pending",
 	214: "invalid_code", 215: "dissolved", 216: "not_allowed", 217: "threshold_not_met",
 	500: "internal", 501: "unavailable", 502: "timeout",
+	// Commerce.
+	340: "insufficient_funds", 341: "packet_empty", 342: "packet_expired", 343: "packet_recalled",
+	344: "wrong_group", 345: "not_eligible", 346: "lottery_closed", 347: "sold_out", 348: "read_only",
+	349: "payment_pending",
 }
 
 // declaredConsts parses the package's non-test sources and returns the

@@ -412,6 +412,9 @@ func TestStrings(t *testing.T) {
 		24: "revoke_invite", 25: "invite", 26: "announce", 27: "ack_announcement", 28: "announcement_state",
 		29: "pin", 30: "pin_group", 31: "search", 32: "nearby", 33: "profile_groups", 34: "show_on_profile",
 		35: "group_stats", 36: "list_invites",
+		170: "send_packet", 171: "claim_packet", 172: "packet_info", 173: "recall_packet", 174: "commerce_settings",
+		175: "open_lottery", 176: "enter_lottery", 177: "lottery_info", 178: "post_coupon", 179: "claim_coupon",
+		180: "coupon_info", 181: "create_order_group", 182: "order_event", 183: "balance", 184: "grant",
 		0: "op_0", 37: "op_37", 1000: "op_1000", 65535: "op_65535"}
 	for op, s := range ops {
 		if op.String() != s {

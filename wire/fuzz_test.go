@@ -62,6 +62,22 @@ var argTypes = map[wire.Op]func() any{
 	wire.OpShowOnProfile: func() any { return new(wire.ShowOnProfileArgs) },
 	wire.OpGroupStats:    func() any { return new(wire.GroupArgs) },
 	wire.OpListInvites:   func() any { return new(wire.GroupArgs) },
+
+	wire.OpSendPacket:       func() any { return new(wire.SendPacketArgs) },
+	wire.OpClaimPacket:      func() any { return new(wire.PacketArgs) },
+	wire.OpPacketInfo:       func() any { return new(wire.PacketArgs) },
+	wire.OpRecallPacket:     func() any { return new(wire.PacketArgs) },
+	wire.OpCommerceSettings: func() any { return new(wire.CommerceSettingsArgs) },
+	wire.OpOpenLottery:      func() any { return new(wire.OpenLotteryArgs) },
+	wire.OpEnterLottery:     func() any { return new(wire.LotteryArgs) },
+	wire.OpLotteryInfo:      func() any { return new(wire.LotteryArgs) },
+	wire.OpPostCoupon:       func() any { return new(wire.PostCouponArgs) },
+	wire.OpClaimCoupon:      func() any { return new(wire.CouponArgs) },
+	wire.OpCouponInfo:       func() any { return new(wire.CouponArgs) },
+	wire.OpCreateOrderGroup: func() any { return new(wire.OrderGroupArgs) },
+	wire.OpOrderEvent:       func() any { return new(wire.OrderEventArgs) },
+	wire.OpBalance:          func() any { return new(wire.UserArgs) },
+	wire.OpGrant:            func() any { return new(wire.GrantArgs) },
 }
 
 // TestArgTypesCoverOps: every op has its argument type in argTypes, so the
