@@ -254,6 +254,6 @@ func (g *GroupMachine) invite(r *req[wire.InviteArgs]) Effects {
 		recs = append(recs, g.newRecord(r.Now, sysMsg(wire.EventInvited, r.User, u, ""), &change{Facts: r.host.Profiles[u]}))
 	}
 	e := okAfter(wire.SeqResult{Seq: recs[len(recs)-1].Msg.Seq}, recs...)
-	e.AddUsers, e.Aux = users, aux
+	e.AddUsers, e.Aux, e.GroupName = users, aux, g.st.Name
 	return e
 }

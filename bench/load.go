@@ -127,7 +127,7 @@ func runLoad(ctx context.Context, cfg *Config, t loadTarget, sh *shape, scenario
 
 	stopMon := make(chan struct{})
 	defer close(stopMon)
-	monEvery := 250 * time.Millisecond
+	monEvery := 100 * time.Millisecond // also the timeline's resolution
 	if sh.rate == 0 {
 		monEvery = 2 * time.Millisecond
 	}
@@ -213,6 +213,9 @@ func runLoad(ctx context.Context, cfg *Config, t loadTarget, sh *shape, scenario
 		res.SendsPerSec = math.Round(float64(res.Sends) / seconds)
 	}
 	res.Latency = latencyOf(m.merged())
+	tot, _, _ := m.sums()
+	m.sample(tot)
+	res.Timeline = m.timeline(m.start.Load(), t0, m.now())
 	res.Errors = m.sendErrs.Load() + m.errs.Load()
 	res.SlowConsumers = m.slow.Load()
 	res.Gaps = gaps

@@ -48,7 +48,20 @@ type meter struct {
 	expected  atomic.Int64 // deliveries the sends issued so far should cause
 	delivered atomic.Int64 // sum of reader totals, refreshed by the monitor
 	running   atomic.Bool  // readers should count disconnects as errors
+
+	smu     sync.Mutex
+	samples []sample // taken by the monitor, at least sampleEvery apart
 }
+
+// sample is the meter's totals at one instant, for the timeline.
+type sample struct {
+	at, delivered, sends int64
+}
+
+// sampleEvery spaces the timeline's samples (the monitor may tick faster);
+// a little under the paced monitor's 100 ms so that ticker jitter does not
+// skip every other tick.
+const sampleEvery = int64(90 * time.Millisecond)
 
 func newMeter() *meter {
 	m := &meter{epoch: time.Now()}
@@ -168,8 +181,47 @@ func (m *meter) monitor(period time.Duration, stop <-chan struct{}) {
 		case <-t.C:
 			tot, _, _ := m.sums()
 			m.delivered.Store(tot)
+			m.sample(tot)
 		}
 	}
+}
+
+func (m *meter) sample(delivered int64) {
+	now := m.now()
+	m.smu.Lock()
+	defer m.smu.Unlock()
+	if n := len(m.samples); n > 0 && now-m.samples[n-1].at < sampleEvery {
+		return
+	}
+	m.samples = append(m.samples, sample{at: now, delivered: delivered, sends: m.sendsAll.Load()})
+}
+
+// timeline turns the samples between from and to into rates per interval,
+// with t in seconds relative to origin (the window's start: warm-up is < 0).
+func (m *meter) timeline(origin, from, to int64) []Point {
+	m.smu.Lock()
+	defer m.smu.Unlock()
+	var out []Point
+	for i := 1; i < len(m.samples); i++ {
+		a, b := m.samples[i-1], m.samples[i]
+		if b.at < from || a.at > to || b.at <= a.at {
+			continue
+		}
+		dt := float64(b.at-a.at) / 1e9
+		out = append(out, Point{
+			T:                round3(float64(b.at-origin) / 1e9),
+			DeliveriesPerSec: math.Round(float64(b.delivered-a.delivered) / dt),
+			SendsPerSec:      math.Round(float64(b.sends-a.sends) / dt),
+		})
+	}
+	return out
+}
+
+// Point is one interval of a round's timeline.
+type Point struct {
+	T                float64 `json:"t"` // end of the interval, seconds from the window's start
+	DeliveriesPerSec float64 `json:"deliveries_per_sec"`
+	SendsPerSec      float64 `json:"sends_per_sec"`
 }
 
 // Latency is in milliseconds.
@@ -179,12 +231,34 @@ type Latency struct {
 	P999 float64 `json:"p999"`
 	Max  float64 `json:"max"`
 	N    int64   `json:"count"`
+	// Curve is the latency at each of curveQuantiles (for plots).
+	Curve []Percentile `json:"curve,omitempty"`
 }
+
+// Percentile is the latency (ms) at quantile Q (0..100).
+type Percentile struct {
+	Q  float64 `json:"q"`
+	Ms float64 `json:"ms"`
+}
+
+var curveQuantiles = []float64{0, 10, 25, 50, 75, 90, 95, 98, 99, 99.5, 99.9, 99.95, 99.99, 100}
 
 func latencyOf(h *hdr.Histogram) Latency {
 	ms := func(us int64) float64 { return math.Round(float64(us)) / 1000 }
-	return Latency{
+	l := Latency{
 		P50: ms(h.ValueAtQuantile(50)), P99: ms(h.ValueAtQuantile(99)),
 		P999: ms(h.ValueAtQuantile(99.9)), Max: ms(h.Max()), N: h.TotalCount(),
 	}
+	if l.N > 0 {
+		for _, q := range curveQuantiles {
+			v := h.ValueAtQuantile(q)
+			if q == 0 {
+				v = h.Min()
+			} else if q == 100 {
+				v = h.Max()
+			}
+			l.Curve = append(l.Curve, Percentile{Q: q, Ms: ms(v)})
+		}
+	}
+	return l
 }

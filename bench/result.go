@@ -39,6 +39,10 @@ type Result struct {
 	Replayed        int64   `json:"replayed,omitempty"`           // resync: messages pushed during resyncs
 	Fsyncs          int64   `json:"fsyncs,omitempty"`             // persist, in-process: WAL fsyncs in the window
 
+	// Timeline: deliveries/s and sends/s per interval of about 100 ms,
+	// warm-up (t < 0), window and drain (load scenarios).
+	Timeline []Point `json:"timeline,omitempty"`
+
 	Notes []string `json:"notes,omitempty"`
 }
 

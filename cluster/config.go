@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -89,6 +90,19 @@ type Config struct {
 	// LeaveTimeout bounds how long a graceful Shutdown waits for the leave
 	// message to go out. Default 1s.
 	LeaveTimeout time.Duration
+
+	// Secret, when set, encrypts and authenticates every gossip packet and
+	// stream (memberlist's AES-GCM keyring, keyed by SHA-256 of Secret), so
+	// a node without the same secret can neither join nor be heard.
+	// Default none: gossip in the clear, for a cluster on loopback or a
+	// private network only.
+	Secret []byte
+}
+
+// gossipKey derives memberlist's 32-byte AES-256 key from the cluster secret.
+func gossipKey(secret []byte) []byte {
+	k := sha256.Sum256(append([]byte("qun gossip key v1\x00"), secret...))
+	return k[:]
 }
 
 // DefaultConfig returns a Config with every default filled in.

@@ -295,7 +295,7 @@ func TestBadPeerMetadataIsSkipped(t *testing.T) {
 	}
 	startRawPeer(t, "p-client", DefaultClusterName, []byte(`{"v":1,"id":"p-client","h":"127.0.0.1","p":4000,"c":true}`), seed)
 
-	waitFor(t, 10*time.Second, "every bad peer to be logged", func() bool {
+	waitFor(t, 30*time.Second, "every bad peer to be logged", func() bool {
 		out := logs.String()
 		for name := range bad {
 			if !strings.Contains(out, "peer="+name) {
@@ -304,7 +304,7 @@ func TestBadPeerMetadataIsSkipped(t *testing.T) {
 		}
 		return true
 	})
-	waitFor(t, 10*time.Second, "a topology computed from all peers", func() bool {
+	waitFor(t, 30*time.Second, "a topology computed from all peers", func() bool {
 		a.Provider.nodesMu.Lock()
 		defer a.Provider.nodesMu.Unlock()
 		return a.Provider.viewOf == 2+len(bad)

@@ -185,8 +185,8 @@ func (p *Provider) start(c *pcluster.Cluster, client bool) error {
 	p.state = stateStarted
 	p.mu.Unlock()
 	locked = false
-	p.logger.Debug("gossip started", slog.String("node", id), slog.String("gossip", p.gossip),
-		slog.Bool("client", client), slog.Int("members", ml.NumMembers()))
+	p.logger.Info("gossip started", slog.String("node", id), slog.String("gossip", p.gossip),
+		slog.Any("joined", p.cfg.Seeds), slog.Bool("client", client), slog.Int("members", ml.NumMembers()))
 
 	// First topology synchronously, so that protoactor knows its members when
 	// StartMember returns; later ones from a single goroutine, in order.
@@ -236,6 +236,10 @@ func (p *Provider) memberlistConfig(id, label string, meta []byte) (*memberlist.
 	mlc.Events = eventDelegate{p}
 	mlc.Delegate = metaDelegate{meta: meta}
 	mlc.Logger = newMemberlistLogger(p.logger)
+	if len(cfg.Secret) > 0 {
+		mlc.SecretKey = gossipKey(cfg.Secret)
+		mlc.GossipVerifyIncoming, mlc.GossipVerifyOutgoing = true, true
+	}
 	mlc.LogOutput = nil
 	return mlc, nil
 }
@@ -382,10 +386,15 @@ func (p *Provider) publish() {
 	p.cluster.MemberList.UpdateClusterTopology(members)
 
 	p.nodesMu.Lock()
+	changed := len(p.view) != len(infos)
 	p.view = infos
 	p.viewOf = len(entries)
 	p.nodesMu.Unlock()
-	p.logger.Debug("topology published", slog.String("node", p.selfID), slog.Int("members", len(members)))
+	if changed { // at Info only when the count moves: an operator sees joins and departures
+		p.logger.Info("cluster members", slog.String("node", p.selfID), slog.Int("members", len(members)))
+	} else {
+		p.logger.Debug("topology published", slog.String("node", p.selfID), slog.Int("members", len(members)))
+	}
 }
 
 // nodeChanged records memberlist's news about one node and wakes the

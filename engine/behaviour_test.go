@@ -422,13 +422,20 @@ func TestResyncPastTheBoundSendsAGap(t *testing.T) {
 	cfg.ResyncMax = 10
 	e := startEngine(t, cfg)
 	ctx := ctxT(t)
-	a := dial(t, e, "alice", nil)
+	abox := newInbox()
+	a := dial(t, e, "alice", abox)
 	g, _ := a.CreateGroup(ctx, "gap")
 	for i := 0; i < 300; i++ {
 		if _, err := a.SendText(ctx, g, fmt.Sprint(i), "m"); err != nil {
 			t.Fatal(err)
 		}
 	}
+	// The last live push has left the hub before the second connection
+	// subscribes, so everything it gets comes from the resync.
+	waitFor(t, 10*time.Second, "last live push", func() bool {
+		ms := abox.get(g)
+		return len(ms) > 0 && ms[len(ms)-1].Seq == 301
+	})
 	box := newInbox()
 	b := dial(t, e, "alice", box)
 	res, err := b.Resync(ctx, map[string]uint64{g: 5, "gnosuchgroup": 0})

@@ -33,6 +33,11 @@ type Config struct {
 	RemoteAddr string
 	// Join lists gossip addresses of existing nodes. Default none.
 	Join []string
+	// ClusterSecret, when set, encrypts and authenticates the gossip between
+	// nodes (cluster.Config.Secret): a node without it cannot join. Every
+	// node of a cluster needs the same value; at least 16 bytes. Gossip on a
+	// non-loopback address requires it. Default none.
+	ClusterSecret []byte
 	// MaxFrameSize bounds a frame's length in both directions. Default 64 KiB.
 	MaxFrameSize int
 	// HandshakeTimeout is how long a new connection has to send its hello.
@@ -134,6 +139,12 @@ func (c *Config) Validate() error {
 	}
 	if len(c.Secret) > 0 && len(c.Secret) < 16 {
 		return bad("secret shorter than 16 bytes")
+	}
+	if len(c.ClusterSecret) > 0 && len(c.ClusterSecret) < 16 {
+		return bad("cluster secret shorter than 16 bytes")
+	}
+	if !isLoopback(c.GossipAddr) && len(c.ClusterSecret) == 0 {
+		return bad("gossip address %q is not loopback: configure a cluster secret", c.GossipAddr)
 	}
 	switch {
 	case c.MaxFrameSize < 1024 || c.MaxFrameSize > 16<<20:

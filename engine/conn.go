@@ -68,7 +68,9 @@ type conn struct {
 
 	mu       sync.Mutex
 	queue    [][]byte
-	queued   int // bytes in queue
+	queued   int      // bytes in queue
+	early    [][]byte // pushes held until the welcome is queued (greet)
+	greeted  bool
 	closing  bool
 	signal   chan struct{}
 	room     chan struct{} // signalled by the writer each time it empties the queue
@@ -95,6 +97,28 @@ func (c *conn) User() string { return c.user }
 // queue closes the connection as a slow consumer.
 func (c *conn) Push(frame []byte) bool {
 	c.mu.Lock()
+	if !c.greeted && !c.closing {
+		// Subscribed before the welcome: hold the push until the welcome
+		// is queued, so that it can neither overtake the welcome nor be
+		// lost to a client that sends as soon as it is welcomed.
+		if len(c.early) >= c.e.cfg.OutboundFrames {
+			c.mu.Unlock()
+			c.e.stats.slow.Add(1)
+			c.closeWith(wire.CodeSlowConsumer, "outbound queue full: reconnect and resync")
+			return false
+		}
+		c.early = append(c.early, frame)
+		c.mu.Unlock()
+		return true
+	}
+	c.mu.Unlock()
+	return c.enqueue(frame)
+}
+
+// enqueue adds a frame to the outbound queue and wakes the writer; a full
+// queue closes the connection as a slow consumer.
+func (c *conn) enqueue(frame []byte) bool {
+	c.mu.Lock()
 	if c.closing {
 		c.mu.Unlock()
 		return false
@@ -115,9 +139,19 @@ func (c *conn) Push(frame []byte) bool {
 	return true
 }
 
-// PushWait enqueues a frame, waiting while the queue is over half full, for
-// replies to the client's own request (resync, catch-up): those follow the
-// reader's pace instead of cutting it off as a slow consumer.
+// greet queues the welcome, then every push that arrived while the
+// connection was being subscribed, and from then on lets pushes through.
+func (c *conn) greet(welcome []byte) {
+	c.mu.Lock()
+	early := c.early
+	c.early, c.greeted = nil, true
+	c.mu.Unlock()
+	c.enqueue(welcome)
+	for _, f := range early {
+		c.enqueue(f)
+	}
+}
+
 func (c *conn) PushWait(frame []byte) bool {
 	deadline := time.NewTimer(c.e.cfg.WriteTimeout)
 	defer deadline.Stop()
@@ -225,7 +259,7 @@ func (c *conn) send(t wire.FrameType, v any) {
 		c.closeWith(wire.CodeInternal, "encode failed")
 		return
 	}
-	c.Push(frame)
+	c.enqueue(frame)
 }
 
 func (c *conn) fail(code wire.Code, msg string) {
@@ -358,12 +392,19 @@ func (c *conn) handshake(r *bufio.Reader) bool {
 	for i, g := range groups {
 		ids[i] = g.Group
 	}
-	// The welcome is queued first, so no push can overtake it.
-	c.send(wire.FrameWelcome, &wire.Welcome{
+	// Subscribe (and have every group watched) before the welcome, so a
+	// client that sends as soon as it is welcomed gets the push; pushes
+	// that arrive meanwhile wait behind the welcome (greet).
+	c.e.hub.Attach(c, ids)
+	welcome, err := wire.EncodeFrame(wire.FrameWelcome, &wire.Welcome{
 		Version: wire.ProtocolVersion, User: user, Session: newGroupID()[1:],
 		MaxFrame: c.e.cfg.MaxFrameSize, MaxInFlight: c.e.cfg.MaxInFlight, Time: time.Now().UnixMilli(),
 	})
-	c.e.hub.Attach(c, ids)
+	if err != nil {
+		c.closeWith(wire.CodeInternal, "encode failed")
+		return false
+	}
+	c.greet(welcome)
 	return true
 }
 

@@ -162,6 +162,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	ncfg.RemoteHost, ncfg.RemotePort = rhost, rport
 	ncfg.Gossip.BindAddr = e.cfg.GossipAddr
 	ncfg.Gossip.Seeds = e.cfg.Join
+	ncfg.Gossip.Secret = e.cfg.ClusterSecret
 	ncfg.Kinds = []*pcluster.Kind{actors.GroupKind(e.deps), actors.UserKind(e.deps)}
 	ncfg.RequestTimeout = e.cfg.RequestTimeout
 	ncfg.Logger = e.log.With("component", "cluster")

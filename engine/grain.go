@@ -26,14 +26,32 @@ func resultErr(r *pb.Result) error {
 
 // request calls a grain and waits, retrying as Proto.Actor does.
 func (e *Engine) request(kind, id string, c *pb.Call) ([]byte, error) {
+	r, err := e.requestResult(kind, id, c)
+	if err != nil {
+		return nil, err
+	}
+	return r.Body, nil
+}
+
+// requestResult is request returning the grain's whole result, for the
+// callers that need more than the reply body (the group name after a join).
+func (e *Engine) requestResult(kind, id string, c *pb.Call) (*pb.Result, error) {
 	if e.node == nil {
 		return nil, ErrNotStarted
 	}
 	res, err := e.node.Cluster.Request(id, kind, c, pcluster.WithTimeout(e.cfg.RequestTimeout))
-	return e.result(res, err)
+	return e.fullResult(res, err)
 }
 
 func (e *Engine) result(res any, err error) ([]byte, error) {
+	r, err := e.fullResult(res, err)
+	if err != nil {
+		return nil, err
+	}
+	return r.Body, nil
+}
+
+func (e *Engine) fullResult(res any, err error) (*pb.Result, error) {
 	if err != nil {
 		if errors.Is(err, actor.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
 			return nil, wire.Errorf(wire.CodeTimeout, "request timed out")
@@ -47,7 +65,7 @@ func (e *Engine) result(res any, err error) ([]byte, error) {
 	if err := resultErr(r); err != nil {
 		return nil, err
 	}
-	return r.Body, nil
+	return r, nil
 }
 
 // groupCall calls group g's grain for user; host carries facts from the

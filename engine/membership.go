@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/qunchat/qun/actors"
+	"github.com/qunchat/qun/actors/pb"
 	"github.com/qunchat/qun/wire"
 )
 
@@ -77,32 +78,27 @@ func (e *Engine) joined(user, g, name string, seq uint64, out pusher) error {
 	return nil
 }
 
-// groupName asks a group grain for its name (for the user grain's list).
-func (e *Engine) groupName(user, g string) string {
-	body, err := e.groupCall(user, actors.OpSummary, g, nil, nil)
-	if err != nil {
-		return ""
-	}
-	var s actors.GroupSummary
-	if decodeInto(body, &s) != nil {
-		return ""
-	}
-	return s.Info.Name
+// admitted is what a group grain answered to a join, apply, review or invite:
+// its reply body and, when someone became a member, the group's name for the
+// user grain's list (so no second call fetches it).
+type admitted struct {
+	body []byte
+	name string
 }
 
 // admit asks group g's grain to run r.op (join, apply, review, invite) with
 // args, the host's facts about the joiners travelling with the call, and
 // decodes its reply into res.
-func (e *Engine) admit(r request, g string, args []byte, res any, joiners ...string) ([]byte, error) {
+func (e *Engine) admit(r request, g string, args []byte, res any, joiners ...string) (admitted, error) {
 	host, err := e.hostFacts(joiners...)
 	if err != nil {
-		return nil, err
+		return admitted{}, err
 	}
-	body, err := e.groupCall(r.user, r.op, g, args, host)
+	out, err := e.requestResult(actors.KindGroup, g, &pb.Call{Op: uint32(r.op), User: r.user, Args: args, Host: host})
 	if err != nil {
-		return nil, err
+		return admitted{}, err
 	}
-	return body, decodeInto(body, res)
+	return admitted{body: out.Body, name: out.GroupName}, decodeInto(out.Body, res)
 }
 
 // join runs wire.OpJoin: an open group, or any group with a valid code.
@@ -124,14 +120,14 @@ func (e *Engine) join(r request) ([]byte, error) {
 		return nil, err
 	}
 	var res wire.JoinResult
-	body, err := e.admit(r, g, args, &res, r.user)
+	ad, err := e.admit(r, g, args, &res, r.user)
 	if err != nil {
 		return nil, err
 	}
-	if err := e.joined(r.user, g, res.Name, res.Seq, r.out); err != nil {
+	if err := e.joined(r.user, g, ad.name, res.Seq, r.out); err != nil {
 		return nil, err
 	}
-	return body, nil
+	return ad.body, nil
 }
 
 // applyJoin runs wire.OpApply: joined at once, or a request queued for review.
@@ -141,16 +137,16 @@ func (e *Engine) applyJoin(r request) ([]byte, error) {
 		return nil, err
 	}
 	var res wire.ApplyResult
-	body, err := e.admit(r, g, r.args, &res, r.user)
+	ad, err := e.admit(r, g, r.args, &res, r.user)
 	if err != nil {
 		return nil, err
 	}
 	if res.Joined {
-		if err := e.joined(r.user, g, e.groupName(r.user, g), res.Seq, r.out); err != nil {
+		if err := e.joined(r.user, g, ad.name, res.Seq, r.out); err != nil {
 			return nil, err
 		}
 	}
-	return body, nil
+	return ad.body, nil
 }
 
 // review runs wire.OpReview: an approved applicant joins.
@@ -160,16 +156,16 @@ func (e *Engine) review(r request) ([]byte, error) {
 		return nil, err
 	}
 	var res wire.SeqResult
-	body, err := e.admit(r, a.Group, r.args, &res, a.User)
+	ad, err := e.admit(r, a.Group, r.args, &res, a.User)
 	if err != nil {
 		return nil, err
 	}
 	if a.Approve && res.Seq > 0 {
-		if err := e.joined(a.User, a.Group, e.groupName(r.user, a.Group), res.Seq, nil); err != nil {
+		if err := e.joined(a.User, a.Group, ad.name, res.Seq, nil); err != nil {
 			return nil, err
 		}
 	}
-	return body, nil
+	return ad.body, nil
 }
 
 // invite runs wire.OpInvite: the caller adds friends directly.
@@ -194,19 +190,18 @@ func (e *Engine) invite(r request) ([]byte, error) {
 		}
 	}
 	var res wire.SeqResult
-	body, err := e.admit(r, a.Group, r.args, &res, a.Users...)
+	ad, err := e.admit(r, a.Group, r.args, &res, a.Users...)
 	if err != nil {
 		return nil, err
 	}
 	// The invited events are consecutive, ending at res.Seq.
-	name := e.groupName(r.user, a.Group)
 	first := res.Seq - uint64(len(a.Users)-1)
 	for i, u := range a.Users {
-		if err := e.joined(u, a.Group, name, first+uint64(i), nil); err != nil {
+		if err := e.joined(u, a.Group, ad.name, first+uint64(i), nil); err != nil {
 			return nil, err
 		}
 	}
-	return body, nil
+	return ad.body, nil
 }
 
 // removal runs an operation that takes user out of group g in the group

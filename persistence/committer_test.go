@@ -13,7 +13,7 @@ var errBoom = errors.New("boom")
 func TestCommitterFailureIsSticky(t *testing.T) {
 	var mu sync.Mutex
 	var applied []string
-	c := newCommitter(func(group []pending) (bool, error) {
+	c := newCommitter(syncWrite(func(group []pending) (bool, error) {
 		var keys []string
 		for _, p := range group {
 			if p.err != nil || p.b == nil {
@@ -29,7 +29,7 @@ func TestCommitterFailureIsSticky(t *testing.T) {
 		applied = append(applied, keys...)
 		mu.Unlock()
 		return len(keys) > 0, nil
-	}, true, 1<<20, 100)
+	}), true, 1<<20, 100, nil)
 	defer c.close()
 	s := &committerStore{c}
 	put := func(k string) *Batch { return &Batch{Puts: []KV{{Key: k}}} }
@@ -111,3 +111,54 @@ func (s *committerStore) Get(string) ([]byte, bool, error)                      
 func (s *committerStore) Scan(string, func(string, []byte) bool) error                  { return nil }
 func (s *committerStore) Stats() Stats                                                  { return s.c.stats() }
 func (s *committerStore) Close() error                                                  { s.c.close(); return nil }
+
+// A backlog far larger than a group drains in order in groups of maxCount,
+// and the queue's taken front is dropped while it drains.
+func TestCommitterBacklog(t *testing.T) {
+	entered, gate := make(chan struct{}), make(chan struct{})
+	var groups, queueLens []int
+	var c *committer
+	c = newCommitter(syncWrite(func(group []pending) (bool, error) {
+		if group[0].b == nil { // the stall batch
+			close(entered)
+			<-gate
+			return false, nil
+		}
+		c.mu.Lock()
+		queueLens = append(queueLens, len(c.queue))
+		groups = append(groups, len(group))
+		c.mu.Unlock()
+		return true, nil
+	}), false, 1<<30, 10, nil)
+	defer c.close()
+	c.commit(nil, nil)
+	<-entered
+	const n = 5000
+	next := 0
+	var wg sync.WaitGroup
+	wg.Add(n)
+	for i := range n {
+		c.commit(&Batch{Puts: []KV{{Key: "k"}}}, func(err error) {
+			if err != nil || i != next {
+				t.Errorf("callback %d (%v), want %d", i, err, next)
+			}
+			next++
+			wg.Done()
+		})
+	}
+	close(gate)
+	wg.Wait()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(groups) != n/10 || groups[0] != 10 {
+		t.Fatalf("%d groups (first %d), want %d of 10", len(groups), groups[0], n/10)
+	}
+	// Without dropping the taken front the queue would stay n long until
+	// it drained.
+	if l := queueLens[n/10/2]; l >= n {
+		t.Fatalf("queue still %d long half way", l)
+	}
+	if len(c.queue) != 0 || c.head != 0 || cap(c.queue) > spareCap {
+		t.Fatalf("queue len %d cap %d head %d after draining", len(c.queue), cap(c.queue), c.head)
+	}
+}

@@ -6,7 +6,8 @@
 //
 // There are two implementations of Store: PebbleStore (OpenPebble), one
 // Pebble database per node, and MemoryStore (NewMemory) with the same
-// semantics minus durability, for tests.
+// semantics minus durability, for tests. Gated wraps either and holds back
+// done callbacks until a test releases them (a test aid).
 //
 // # Durability and ordering
 //
@@ -14,37 +15,57 @@
 // done callback is called exactly once, after the batch is durable (the
 // Pebble write-ahead log was fsync'd) or with the error that stopped it.
 // Batches become durable, and their callbacks run, in the order of the
-// Commit calls, across all callers. If an engine write fails, that batch
-// group and every later batch get an error wrapping ErrFailed (the store
-// stays failed until reopened), so the durable batches always form a prefix
-// of the Commit order: a journal never gets a hole because a later batch
-// succeeded after an earlier one failed. Batches refused by validation
+// Commit calls, across all callers. Batches refused by validation
 // (ErrInvalidStream, ErrInvalidSeq, ErrBatchTooLarge) fail alone and do not
 // fail the store.
 //
 // Reads see at least every batch whose done(nil) has been called, and may
 // already see a batch whose fsync is still in flight.
 //
+// # Fail-stop
+//
+// If Pebble reports an error writing or fsyncing its write-ahead log (an
+// I/O error, a full disk), the store fails: the batches of the group commit
+// that hit the error, and every batch committed later, get an error wrapping
+// ErrFailed and the cause (errors.Is(err, syscall.ENOSPC) tells a full
+// disk); nothing more is written; the failure is logged once at Error; and
+// Health (HealthChecker) reports the same error, for a readiness check, with
+// Stats.FailStops and Stats.Refused as metrics. So the durable batches
+// always form a prefix of the Commit order, and a journal never gets a hole.
+// Nothing acknowledged is lost; reads keep working, and may also show the
+// batches of the failed group (they were applied before their fsync failed;
+// they may or may not be there after a restart). The store stays failed
+// until it is reopened. MemoryStore.Fail and Gated.Fail simulate a failure
+// for tests. Pebble errors outside the commit path that Pebble treats as
+// fatal (a MANIFEST write, creating a new WAL file, corruption) still end
+// the process (see Options.Logger). With Options.NoSync write errors are
+// not seen by the store.
+//
 // # Group commit
 //
-// One committer goroutine per store drains the queue: it merges everything
-// queued, up to Options.MaxBatchCount batches and Options.MaxBatchBytes
-// bytes, into one Pebble batch, commits it with one fsync, then calls the
-// callbacks of the group in order. Commits that arrive meanwhile go into the
-// next group, so the fsync rate stays bounded while throughput grows with
-// the number of batches in flight. The queue is unbounded, so Commit never
-// blocks an actor; Stats.QueuedBatches and Stats.QueuedBytes show its size,
-// and callers that need back-pressure should bound their own in-flight
-// commits.
+// Each store runs a two-stage pipeline. A writer goroutine takes the head of
+// the queue, up to Options.MaxBatchCount batches and Options.MaxBatchBytes
+// bytes, merges it into one Pebble batch and writes it (WAL record and
+// memtable) without waiting for the fsync (Pebble's ApplyNoSyncWait); a
+// completer goroutine waits for each group's fsync in order (SyncWait) and
+// then calls the group's callbacks in order. The writer writes a group only
+// while at most one other is in flight and that one's fsync is still
+// running: under light load a commit is durable after about one fsync; under
+// heavy load the next group is written while the previous fsync runs and
+// the one after accumulates in the queue, so groups grow with the load and
+// the fsync rate stays bounded. No timer delays a commit. The queue is
+// unbounded, so Commit never blocks an actor; Stats.QueuedBatches and
+// Stats.QueuedBytes show its size, and callers that need back-pressure
+// should bound their own in-flight commits.
 //
 // # Concurrency rules
 //
 //   - Every method is safe to call from any goroutine.
-//   - done callbacks run on the committer goroutine, one at a time: they must
-//     be quick (hand the result to an actor, close a channel, send on a
-//     buffered channel). A callback may call Commit, but must not wait for a
-//     commit (CommitSync) and must not call Close: the committer would wait
-//     for itself.
+//   - done callbacks run on the store's completer goroutine, one at a time:
+//     they must be quick (hand the result to an actor, close a channel, send
+//     on a buffered channel). A callback may call Commit, but must not wait
+//     for a commit (CommitSync) and must not call Close: the committer would
+//     wait for itself.
 //   - The read callbacks (ReadRange, ReadReverse, Scan) run on the caller's
 //     goroutine; they may call other reads and Commit, but not Close.
 //   - The caller must not modify a Batch (or the byte slices in it) after

@@ -36,9 +36,18 @@ var _ Store = (*MemoryStore)(nil)
 func NewMemory() *MemoryStore {
 	d := DefaultOptions()
 	m := &MemoryStore{streams: map[string]*memStream{}, kv: map[string][]byte{}}
-	m.c = newCommitter(m.apply, false, d.MaxBatchBytes, d.MaxBatchCount)
+	m.c = newCommitter(syncWrite(m.apply), false, d.MaxBatchBytes, d.MaxBatchCount, nil)
 	return m
 }
+
+// Fail puts the store into fail-stop as a disk failure would, for tests of
+// the fail-stop path: every commit whose done has not been called yet, and
+// every later one, gets an error wrapping ErrFailed and cause; reads keep
+// working; Health reports the error. Calls after the first do nothing.
+func (m *MemoryStore) Fail(cause error) { m.c.fail(cause) }
+
+// Health implements HealthChecker.
+func (m *MemoryStore) Health() error { return m.c.health() }
 
 // Commit implements Store.
 func (m *MemoryStore) Commit(b *Batch, done func(error)) { m.c.commit(b, done) }

@@ -21,9 +21,11 @@ type PebbleStore struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	// Owned by the committer goroutine.
-	pb  *pebble.Batch
-	key []byte
+	// batches holds the Pebble batches not in flight: one per group in the
+	// commit pipeline, reused (a batch is reset after its fsync).
+	batches   chan *syncBatch
+	maxRetain int
+	key       []byte // owned by the committer's writer goroutine
 }
 
 var _ Store = (*PebbleStore)(nil)
@@ -74,9 +76,13 @@ func OpenPebble(dir string, opts Options) (*PebbleStore, error) {
 	if opts.NoSync {
 		s.wo = pebble.NoSync
 	}
-	s.pb = db.NewBatch(pebble.WithMaxRetainedSizeBytes(2 * opts.MaxBatchBytes))
+	s.maxRetain = 2 * opts.MaxBatchBytes
+	s.batches = make(chan *syncBatch, maxInFlight)
+	for range maxInFlight {
+		s.batches <- s.newSyncBatch()
+	}
 	s.gate.init()
-	s.c = newCommitter(s.apply, !opts.NoSync, opts.MaxBatchBytes, opts.MaxBatchCount)
+	s.c = newCommitter(s.write, !opts.NoSync, opts.MaxBatchBytes, opts.MaxBatchCount, opts.Logger.With("store", dir))
 	opts.Logger.Debug("persistence: pebble store open", "dir", dir, "sync", !opts.NoSync)
 	return s, nil
 }
@@ -87,13 +93,24 @@ func (s *PebbleStore) Commit(b *Batch, done func(error)) { s.c.commit(b, done) }
 // Stats implements Store.
 func (s *PebbleStore) Stats() Stats { return s.c.stats() }
 
+// Health implements HealthChecker: nil while the store accepts writes, the
+// fail-stop error (wrapping ErrFailed) after Pebble reported an error on a
+// WAL write or fsync, ErrClosed after Close.
+func (s *PebbleStore) Health() error { return s.c.health() }
+
 // Close implements Store. It must not be called from a done callback or from
 // a read callback.
 func (s *PebbleStore) Close() error {
 	s.c.close()
 	s.closeOnce.Do(func() {
 		s.gate.close()
-		err := s.pb.Close()
+		var err error
+		for range maxInFlight {
+			// A batch whose fsync failed is not reusable; Close reports nothing.
+			if sb := <-s.batches; sb != nil {
+				err = errors.Join(err, sb.pb.Close())
+			}
+		}
 		s.closeErr = errors.Join(err, s.db.Close())
 		if s.closeErr != nil {
 			s.closeErr = fmt.Errorf("persistence: close: %w", s.closeErr)
@@ -102,26 +119,71 @@ func (s *PebbleStore) Close() error {
 	return s.closeErr
 }
 
-// apply runs on the committer goroutine.
-func (s *PebbleStore) apply(group []pending) (bool, error) {
-	pb := s.pb
-	defer pb.Reset()
+// write runs on the committer's writer goroutine. With sync it applies the
+// group with ApplyNoSyncWait, which writes the WAL record and the memtable
+// and returns without waiting for the fsync; the returned wait (run on the
+// completer goroutine) waits for it with SyncWait. So one group's fsync runs
+// while the next group is written, and Pebble's WAL writer syncs every
+// record written meanwhile with its next fsync.
+//
+// A WAL write or fsync error comes back from SyncWait; Pebble's synchronous
+// Commit would instead call Logger.Fatalf, ending the process.
+func (s *PebbleStore) write(group []pending) (func() error, bool, error) {
+	sb := <-s.batches // never blocks: one batch per group in flight
+	if sb == nil {
+		// Only after a failed fsync, when the committer writes no more.
+		s.batches <- nil
+		return nil, false, errors.New("persistence: no reusable batch after a failed commit")
+	}
+	pb := sb.pb
 	for i := range group {
 		p := &group[i]
 		if p.err != nil || p.b == nil {
 			continue
 		}
 		if err := s.encode(pb, p.b); err != nil {
-			return false, err
+			pb.Reset()
+			s.batches <- sb
+			return nil, false, err
 		}
 	}
 	if pb.Empty() {
-		return false, nil
+		s.batches <- sb
+		return nil, false, nil
 	}
-	if err := pb.Commit(s.wo); err != nil {
-		return false, err
+	if !s.wo.Sync {
+		err := s.db.Apply(pb, s.wo)
+		pb.Reset()
+		s.batches <- sb
+		return nil, err == nil, err
 	}
-	return true, nil
+	if err := s.db.ApplyNoSyncWait(pb, s.wo); err != nil {
+		s.batches <- s.newSyncBatch()
+		return nil, false, err
+	}
+	return sb.wait, true, nil
+}
+
+// syncBatch is a reusable Pebble batch with its wait function (made once,
+// so a group commit allocates no closure).
+type syncBatch struct {
+	pb   *pebble.Batch
+	wait func() error
+}
+
+func (s *PebbleStore) newSyncBatch() *syncBatch {
+	sb := &syncBatch{pb: s.db.NewBatch(pebble.WithMaxRetainedSizeBytes(s.maxRetain))}
+	sb.wait = func() error {
+		if err := sb.pb.SyncWait(); err != nil {
+			// Pebble does not let a batch whose commit failed be reused.
+			s.batches <- nil
+			return err
+		}
+		sb.pb.Reset()
+		s.batches <- sb
+		return nil
+	}
+	return sb
 }
 
 func (s *PebbleStore) encode(pb *pebble.Batch, b *Batch) error {

@@ -20,10 +20,14 @@ var (
 	// ErrBatchTooLarge is reported for a single Batch whose encoded size
 	// exceeds MaxBatchSize.
 	ErrBatchTooLarge = errors.New("persistence: batch too large")
-	// ErrFailed wraps the cause of a failed engine commit. Once a commit has
-	// failed, the store refuses every later batch with an error wrapping
-	// ErrFailed and the original cause: durable batches always form a prefix
-	// of the Commit order. Reopen the store to recover.
+	// ErrFailed is the fail-stop error. When the engine reports an error on
+	// a write or on an fsync (an I/O error, a full disk), the store fails:
+	// the batches of that group commit and every batch committed later get
+	// an error wrapping ErrFailed and the original cause (test it with
+	// errors.Is, for example errors.Is(err, syscall.ENOSPC) for a full disk),
+	// nothing more is written, and Health reports the same error. Durable
+	// batches therefore always form a prefix of the Commit order. Reopen the
+	// store to recover.
 	ErrFailed = errors.New("persistence: store failed")
 	// ErrInvalidOptions is wrapped by Options.Validate errors.
 	ErrInvalidOptions = errors.New("persistence: invalid options")
@@ -96,6 +100,8 @@ type Stats struct {
 	Groups uint64
 	// Fsyncs is the number of group commits that waited for an fsync of the
 	// engine's write-ahead log (0 with NoSync and for the memory store).
+	// With the commit pipeline two groups may share one fsync, so this is an
+	// upper bound of the fsyncs done.
 	Fsyncs uint64
 	// Events is the number of journal events made durable.
 	Events uint64
@@ -105,6 +111,30 @@ type Stats struct {
 	// called yet; QueuedBytes is their encoded size.
 	QueuedBatches int64
 	QueuedBytes   int64
+	// Refused is the number of Batches refused with the fail-stop error
+	// without reaching the engine, because the store had already failed
+	// (they are also counted in Failed).
+	Refused uint64
+	// FailStops is the number of times the store went fail-stop: 0 while it
+	// is healthy, 1 after (a store stays failed until reopened).
+	FailStops uint64
+}
+
+// HealthChecker is implemented by every store of this package.
+type HealthChecker interface {
+	// Health is nil while the store accepts writes. After a fail-stop it is
+	// the error wrapping ErrFailed and its cause (and stays so, also after
+	// Close); after Close of a healthy store it is ErrClosed.
+	Health() error
+}
+
+// Health returns s.Health() if s implements HealthChecker, else nil. It is
+// cheap (an atomic load) and may be polled by a readiness check or metrics.
+func Health(s Store) error {
+	if h, ok := s.(HealthChecker); ok {
+		return h.Health()
+	}
+	return nil
 }
 
 // Store is the storage of group grains. All methods are safe for concurrent
@@ -148,8 +178,9 @@ type Options struct {
 	// vfs.NewCrashableMem() or vfs.NewMem().
 	FS vfs.FS
 	// Logger receives the store's and Pebble's log output. Default: discard.
-	// Pebble's fatal errors are logged at Error, written to stderr, and end the
-	// process with exit status 1.
+	// A WAL write or fsync error makes the store fail-stop (see ErrFailed),
+	// logged once at Error. Pebble's other fatal errors are logged at Error,
+	// written to stderr, and end the process with exit status 1.
 	Logger *slog.Logger
 	// MaxBatchBytes bounds the encoded size of one group commit (one synced
 	// Pebble batch). A single Batch larger than this is committed alone.

@@ -8,6 +8,7 @@
 //	qunbench connect --conns 5000 --rate 1000 --join 1 --spawn --vs nats
 //	qunbench resync --conns 500 --groups 4 --missed 100
 //	qunbench persist --groups 1000 --senders 16 --vs nats
+//	qunbench fanout --vs nats --html report.html   # plots: latency percentiles, deliveries/s over time
 //
 // By default the server runs in this process with its data in a temporary
 // directory (durable Pebble store); --spawn runs it as a child process so
@@ -82,6 +83,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.ServerProfile, "server-cpuprofile", "", "with --spawn: the server writes a CPU profile of the last Qun window here")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
 	quiet := fs.Bool("quiet", false, "no progress line")
+	htmlOut := fs.String("html", "", "also write a self-contained HTML report of the run to this file (latency percentile and throughput plots, the figures)")
 
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
@@ -105,12 +107,31 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if !*quiet {
 		cfg.Progress = stderr
 	}
+	var htmlFile *os.File
+	if *htmlOut != "" { // create it first: fail before a long run, not after
+		f, err := os.Create(*htmlOut)
+		if err != nil {
+			fmt.Fprintln(stderr, "qunbench:", err)
+			return 1
+		}
+		htmlFile = f
+		defer htmlFile.Close()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	rep, err := bench.Run(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "qunbench:", err)
 		return 1
+	}
+	if htmlFile != nil {
+		if err := writeHTML(htmlFile, rep); err != nil {
+			fmt.Fprintln(stderr, "qunbench:", err)
+			return 1
+		}
+		if !*quiet {
+			fmt.Fprintf(stderr, "qunbench: wrote %s\n", *htmlOut)
+		}
 	}
 	if *asJSON {
 		if err := rep.JSON(stdout); err != nil {
@@ -121,4 +142,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	rep.Table(stdout)
 	return 0
+}
+
+func writeHTML(f *os.File, rep *bench.Report) error {
+	if err := rep.HTML(f); err != nil {
+		return err
+	}
+	return f.Close()
 }

@@ -1,13 +1,19 @@
-// Command qund runs one Qun node: the cluster member, its Pebble store and
-// the client TCP frontend.
+// Command qund runs one Qun node: the cluster member, its Pebble store, the
+// client TCP frontend and the admin HTTP listener.
 //
-//	go run ./cmd/qund                      # 127.0.0.1:7400, data in ./qun-data
-//	qund --listen 127.0.0.1:7401 --data /var/lib/qun --join 10.0.0.5:7946
+//	go run ./cmd/qund                          # 127.0.0.1:7400, data in ./qun-data, admin on 127.0.0.1:7401
+//	qund --config /etc/qun/qund.toml           # settings from a TOML file
+//	QUN_SECRET=... qund --listen 10.0.0.6:7400 --join 10.0.0.5:7946
+//	qund config --config /etc/qun/qund.toml    # print the settings in effect and their sources
 //
-// Every flag can also be set with an environment variable: QUN_LISTEN,
-// QUN_DATA, QUN_SECRET, QUN_GOSSIP, QUN_REMOTE, QUN_JOIN, QUN_LOG_LEVEL.
-// SIGINT or SIGTERM stops it cleanly: no new connections, requests in flight
-// finish (their commits included), Pebble is closed, exit status 0.
+// Every setting is a flag, a QUN_* environment variable and a key of the
+// --config file (the table in settings.go; docs/qund.example.toml lists them
+// all); a flag wins over the environment, which wins over the file, which
+// wins over the default.
+//
+// SIGINT or SIGTERM stops it cleanly: /readyz turns 503, no new connections,
+// requests in flight finish (their commits included), Pebble is closed, exit
+// status 0.
 package main
 
 import (
@@ -15,111 +21,113 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/qunchat/qun/engine"
+	"github.com/qunchat/qun/internal/admin"
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "qund:", err)
 		os.Exit(1)
 	}
 }
 
-func env(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok {
-		return v
+// run is qund: "config" prints the configuration, anything else is flags
+// for a node.
+func run(args []string, stdout, stderr io.Writer) error {
+	printOnly := len(args) > 0 && args[0] == "config"
+	if printOnly {
+		args = args[1:]
 	}
-	return def
-}
-
-func envInt(name string, def int) int {
-	if v, ok := os.LookupEnv(name); ok {
-		if n, err := strconv.Atoi(v); err == nil {
-			return n
-		}
+	l, err := load(args, os.LookupEnv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
 	}
-	return def
-}
-
-func run(args []string) error {
-	def := engine.DefaultConfig()
-	fs := flag.NewFlagSet("qund", flag.ContinueOnError)
-	listen := fs.String("listen", env("QUN_LISTEN", def.Listen), "client listen address (QUN_LISTEN)")
-	data := fs.String("data", env("QUN_DATA", def.DataDir), "data directory (QUN_DATA)")
-	secret := fs.String("secret", env("QUN_SECRET", ""), "token secret; default: generated in the data directory (QUN_SECRET)")
-	gossip := fs.String("gossip", env("QUN_GOSSIP", def.GossipAddr), "memberlist gossip address, port 0 = any free (QUN_GOSSIP)")
-	remote := fs.String("remote", env("QUN_REMOTE", def.RemoteAddr), "actor remote address between nodes, port 0 = any free (QUN_REMOTE)")
-	join := fs.String("join", env("QUN_JOIN", ""), "comma-separated gossip addresses of nodes to join (QUN_JOIN)")
-	minFriends := fs.Int("create-min-friends", envInt("QUN_CREATE_MIN_FRIENDS", 0), "mutual-follow friends needed to create a group; qund has no host social graph, so 0 by default (QUN_CREATE_MIN_FRIENDS)")
-	operators := fs.String("operators", env("QUN_OPERATORS", "admin"), "comma-separated users who may grant balances and create and drive order groups (QUN_OPERATORS)")
-	ledger := fs.String("ledger", env("QUN_LEDGER", ""), "file of the in-memory payments host's ledger; default DATA/ledger.jsonl, \"-\" = memory only (QUN_LEDGER)")
-	archive := fs.Duration("order-archive-after", time.Duration(def.Group.Commerce.OrderArchiveAfter)*time.Millisecond, "how long an order group stays writable after delivery")
-	level := fs.String("log-level", env("QUN_LOG_LEVEL", "warn"), "log level: debug, info, warn, error (QUN_LOG_LEVEL)")
-	if err := fs.Parse(args); err != nil {
+	if err != nil {
 		return err
 	}
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(*level)); err != nil {
-		return fmt.Errorf("bad --log-level %q", *level)
+	if printOnly {
+		if err := l.print(stdout); err != nil {
+			return err
+		}
+		// Also check it, so `qund config` tells whether qund would start.
+		if _, err := engine.New(l.opts.engineConfig()); err != nil {
+			return err
+		}
+		return checkAdmin(&l.opts)
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, &l.opts, stdout, stderr)
+}
 
-	cfg := def
-	cfg.Listen, cfg.DataDir, cfg.GossipAddr, cfg.RemoteAddr = *listen, *data, *gossip, *remote
-	cfg.Secret = []byte(*secret)
-	cfg.CreateMinFriends = *minFriends
-	if *join != "" {
-		for _, j := range strings.Split(*join, ",") {
-			if j = strings.TrimSpace(j); j != "" {
-				cfg.Join = append(cfg.Join, j)
-			}
-		}
+// checkAdmin reports the admin settings admin.Listen would refuse, before
+// anything starts.
+func checkAdmin(o *options) error {
+	if o.admin == "" {
+		return nil
 	}
-	for _, o := range strings.Split(*operators, ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			cfg.Operators = append(cfg.Operators, o)
-		}
-	}
-	cfg.Group.Commerce.OrderArchiveAfter = archive.Milliseconds()
+	_, err := admin.Check(admin.Config{Addr: o.admin, Token: o.adminToken})
+	return err
+}
+
+// serve runs a node until ctx ends.
+func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
+	lv := o.level()
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
+	cfg := o.engineConfig()
 	cfg.Logger = logger
 	cfg.Verbose = lv <= slog.LevelDebug
 	e, err := engine.New(cfg)
 	if err != nil {
 		return err
 	}
-	if path := *ledger; path != "-" && (path != "" || cfg.DataDir != "") {
-		if path == "" {
-			if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-				return err
-			}
-			path = filepath.Join(cfg.DataDir, "ledger.jsonl")
-		}
-		if err := e.Host().OpenLedger(path); err != nil {
-			return err
-		}
-		defer e.Host().CloseLedger()
+	if err := checkAdmin(o); err != nil {
+		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	if err := openLedger(e, o.ledger, cfg.DataDir); err != nil {
+		return err
+	}
+	defer e.Host().CloseLedger()
+	life := &lifecycle{e: e}
+	// The admin listener comes up first, so /healthz answers and /readyz
+	// says "starting" while the store opens and the node joins.
+	if o.admin != "" {
+		reg := admin.NewRegistry()
+		reg.MustRegister(life.collectors()...)
+		srv, err := admin.Listen(admin.Config{Addr: o.admin, Token: o.adminToken, Gatherer: reg, Ready: life.ready,
+			Logger: logger.With("component", "admin")})
+		if err != nil {
+			return fmt.Errorf("--admin %s: %w (--admin 127.0.0.1:0 picks a free port, --admin \"\" turns it off)", o.admin, err)
+		}
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := srv.Close(ctx); err != nil {
+				logger.Warn("admin listener close", "err", err)
+			}
+		}()
+		fmt.Fprintf(stdout, "qund admin at %s (metrics, healthz, readyz, debug/pprof)\n", srv.URL())
+	}
 	startCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	err = e.Start(startCtx)
 	cancel()
 	if err != nil {
 		return err
 	}
+	life.set(stateReady)
 	// One line on stdout so people and scripts know where it listens.
-	fmt.Printf("qund listening on %s (data %s, gossip %s)\n", e.Addr(), displayDir(cfg.DataDir), e.GossipAddr())
+	fmt.Fprintf(stdout, "qund listening on %s (data %s, gossip %s)\n", e.Addr(), displayDir(cfg.DataDir), e.GossipAddr())
 	<-ctx.Done()
-	stop()
+	life.set(stateStopping)
 	logger.Info("shutting down")
 	if err := e.Close(); err != nil && !errors.Is(err, engine.ErrClosed) {
 		return fmt.Errorf("close: %w", err)
@@ -132,4 +140,19 @@ func displayDir(d string) string {
 		return "in memory"
 	}
 	return d
+}
+
+// openLedger makes the in-memory payments host's ledger durable: path, or
+// DATA/ledger.jsonl; "-" (or no data directory) keeps it in memory.
+func openLedger(e *engine.Engine, path, data string) error {
+	if path == "-" || (path == "" && data == "") {
+		return nil
+	}
+	if path == "" {
+		if err := os.MkdirAll(data, 0o700); err != nil {
+			return err
+		}
+		path = filepath.Join(data, "ledger.jsonl")
+	}
+	return e.Host().OpenLedger(path)
 }

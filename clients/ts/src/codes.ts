@@ -1,0 +1,125 @@
+/**
+ * Frame types, operation numbers and error codes of Qun protocol version 1
+ * (docs/protocol.md sections 4, 6 and 7). All are append-only numbers.
+ */
+
+/** The protocol version this client speaks (`Hello.v`). */
+export const PROTOCOL_VERSION = 1;
+
+/** Frame type byte (docs/protocol.md section 4). */
+export const FrameType = {
+  Hello: 1,
+  Welcome: 2,
+  Request: 3,
+  Reply: 4,
+  Error: 5,
+  Push: 6,
+  Gap: 7,
+  Ping: 8,
+  Pong: 9,
+  Notice: 10,
+} as const;
+export type FrameType = (typeof FrameType)[keyof typeof FrameType];
+
+/** Numeric error codes (docs/protocol.md section 7). */
+export const ErrorCode = {
+  BadFrame: 1,
+  FrameTooLarge: 2,
+  BadVersion: 3,
+  HandshakeTimeout: 4,
+  TooManyInFlight: 5,
+  SlowConsumer: 6,
+  ShuttingDown: 7,
+  ExpectedHello: 8,
+  UnexpectedFrame: 9,
+  Unauthenticated: 100,
+  TokenExpired: 101,
+  BadRequest: 200,
+  UnknownOp: 201,
+  NoSuchGroup: 202,
+  NotMember: 203,
+  AlreadyMember: 204,
+  Forbidden: 205,
+  GroupFull: 206,
+  Muted: 207,
+  Banned: 208,
+  LimitReached: 209,
+  NotFound: 210,
+  Conflict: 211,
+  Rejected: 212,
+  Pending: 213,
+  InvalidCode: 214,
+  Dissolved: 215,
+  NotAllowed: 216,
+  ThresholdNotMet: 217,
+  Internal: 500,
+  Unavailable: 501,
+  Timeout: 502,
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const codeNames: Record<number, string> = {
+  1: "bad_frame",
+  2: "frame_too_large",
+  3: "bad_version",
+  4: "handshake_timeout",
+  5: "too_many_in_flight",
+  6: "slow_consumer",
+  7: "shutting_down",
+  8: "expected_hello",
+  9: "unexpected_frame",
+  100: "unauthenticated",
+  101: "token_expired",
+  200: "bad_request",
+  201: "unknown_op",
+  202: "no_such_group",
+  203: "not_member",
+  204: "already_member",
+  205: "forbidden",
+  206: "group_full",
+  207: "muted",
+  208: "banned",
+  209: "limit_reached",
+  210: "not_found",
+  211: "conflict",
+  212: "rejected",
+  213: "pending",
+  214: "invalid_code",
+  215: "dissolved",
+  216: "not_allowed",
+  217: "threshold_not_met",
+  500: "internal",
+  501: "unavailable",
+  502: "timeout",
+};
+
+/** The protocol's name of a code, e.g. 203 → "not_member"; "code_N" if unknown. */
+export function codeName(code: number): string {
+  return codeNames[code] ?? `code_${code}`;
+}
+
+/**
+ * Whether a code sent with request id 0 ends the connection. The protocol:
+ * 1–199 are connection errors; 200 and up answer one request (502 with id 0
+ * is the idle timeout, also fatal; the caller knows the id).
+ */
+export function isConnectionCode(code: number): boolean {
+  return code >= 1 && code < 200;
+}
+
+/** Whether a request that failed with code may be retried (500–599). */
+export function isRetryableCode(code: number): boolean {
+  return code >= 500 && code < 600;
+}
+
+/** Member roles (append-only). */
+export const Role = { Member: 0, Admin: 1, Owner: 2 } as const;
+export type Role = (typeof Role)[keyof typeof Role];
+
+/** Join policies (append-only). */
+export const JoinPolicy = { Open: 0, Approval: 1, Invite: 2 } as const;
+export type JoinPolicy = (typeof JoinPolicy)[keyof typeof JoinPolicy];
+
+/** Message types (append-only). */
+export const MessageType = { Text: 1, System: 2 } as const;
+export type MessageType = (typeof MessageType)[keyof typeof MessageType];

@@ -1,0 +1,102 @@
+/**
+ * Every operation of docs/protocol.md section 6, one row each: its number,
+ * its result decoder, and whether it is idempotent (it may be repeated
+ * after a lost connection without changing anything). A new op is a row
+ * here plus a line in OpTypes.
+ */
+import * as d from "./decode.js";
+import type * as T from "./types.js";
+
+/** Argument and result types of each op, by the protocol's op name. */
+export interface OpTypes {
+  create_group: [T.CreateGroupArgs, T.CreateGroupResult];
+  group_info: [T.GroupArgs, T.GroupInfo];
+  join: [T.JoinArgs, T.JoinResult];
+  leave: [T.GroupArgs, T.SeqResult];
+  send: [T.SendArgs, T.SendResult];
+  history: [T.HistoryArgs, T.HistoryResult];
+  members: [T.MembersArgs, T.MembersResult];
+  my_groups: [T.Empty, T.MyGroupsResult];
+  mark_read: [T.MarkReadArgs, T.Empty];
+  resync: [T.ResyncArgs, T.ResyncResult];
+  update_group: [T.UpdateGroupArgs, T.SeqResult];
+  set_role: [T.TargetArgs, T.SeqResult];
+  kick: [T.TargetArgs, T.SeqResult];
+  ban: [T.TargetArgs, T.SeqResult];
+  unban: [T.TargetArgs, T.SeqResult];
+  mute: [T.TargetArgs, T.SeqResult];
+  mute_all: [T.MuteAllArgs, T.SeqResult];
+  transfer_owner: [T.TargetArgs, T.SeqResult];
+  dissolve: [T.GroupArgs, T.SeqResult];
+  apply: [T.ApplyArgs, T.ApplyResult];
+  review: [T.ReviewArgs, T.SeqResult];
+  list_requests: [T.GroupArgs, T.RequestsResult];
+  create_invite: [T.CreateInviteArgs, T.InviteResult];
+  revoke_invite: [T.RevokeInviteArgs, T.Empty];
+  invite: [T.InviteArgs, T.SeqResult];
+  announce: [T.AnnounceArgs, T.SeqResult];
+  ack_announcement: [T.GroupArgs, T.Empty];
+  announcement_state: [T.GroupArgs, T.AnnounceStateResult];
+  pin: [T.PinArgs, T.SeqResult];
+  pin_group: [T.PinGroupArgs, T.Empty];
+  search: [T.SearchArgs, T.SearchResult];
+  nearby: [T.NearbyArgs, T.SearchResult];
+  profile_groups: [T.UserArgs, T.SearchResult];
+  show_on_profile: [T.ShowOnProfileArgs, T.Empty];
+  group_stats: [T.GroupArgs, T.GroupStats];
+  list_invites: [T.GroupArgs, T.InvitesResult];
+}
+
+export type OpName = keyof OpTypes;
+export type OpArgs<K extends OpName> = OpTypes[K][0];
+export type OpResult<K extends OpName> = OpTypes[K][1];
+
+export interface OpSpec<K extends OpName> {
+  /** The op number sent in Request.op. */
+  op: number;
+  decode: (v: unknown, path: string) => OpResult<K>;
+  /** Repeating it changes nothing more than doing it once (reads, set-to-state ops): safe to retry after a lost connection or a 5xx. */
+  idempotent: boolean;
+}
+
+export const ops: { readonly [K in OpName]: OpSpec<K> } = {
+  create_group: { op: 1, decode: d.createGroupResult, idempotent: false },
+  group_info: { op: 2, decode: d.groupInfo, idempotent: true },
+  join: { op: 3, decode: d.joinResult, idempotent: false },
+  leave: { op: 4, decode: d.seqResult, idempotent: false },
+  send: { op: 5, decode: d.sendResult, idempotent: false },
+  history: { op: 6, decode: d.historyResult, idempotent: true },
+  members: { op: 7, decode: d.membersResult, idempotent: true },
+  my_groups: { op: 8, decode: d.myGroupsResult, idempotent: true },
+  mark_read: { op: 9, decode: d.empty, idempotent: true },
+  resync: { op: 10, decode: d.resyncResult, idempotent: false },
+  update_group: { op: 11, decode: d.seqResult, idempotent: false },
+  set_role: { op: 12, decode: d.seqResult, idempotent: false },
+  kick: { op: 13, decode: d.seqResult, idempotent: false },
+  ban: { op: 14, decode: d.seqResult, idempotent: false },
+  unban: { op: 15, decode: d.seqResult, idempotent: false },
+  mute: { op: 16, decode: d.seqResult, idempotent: false },
+  mute_all: { op: 17, decode: d.seqResult, idempotent: false },
+  transfer_owner: { op: 18, decode: d.seqResult, idempotent: false },
+  dissolve: { op: 19, decode: d.seqResult, idempotent: false },
+  apply: { op: 20, decode: d.applyResult, idempotent: false },
+  review: { op: 21, decode: d.seqResult, idempotent: false },
+  list_requests: { op: 22, decode: d.requestsResult, idempotent: true },
+  create_invite: { op: 23, decode: d.inviteResult, idempotent: false },
+  revoke_invite: { op: 24, decode: d.empty, idempotent: false },
+  invite: { op: 25, decode: d.seqResult, idempotent: false },
+  announce: { op: 26, decode: d.seqResult, idempotent: false },
+  ack_announcement: { op: 27, decode: d.empty, idempotent: true },
+  announcement_state: { op: 28, decode: d.announceStateResult, idempotent: true },
+  pin: { op: 29, decode: d.seqResult, idempotent: false },
+  pin_group: { op: 30, decode: d.empty, idempotent: true },
+  search: { op: 31, decode: d.searchResult, idempotent: true },
+  nearby: { op: 32, decode: d.searchResult, idempotent: true },
+  profile_groups: { op: 33, decode: d.searchResult, idempotent: true },
+  show_on_profile: { op: 34, decode: d.empty, idempotent: true },
+  group_stats: { op: 35, decode: d.groupStats, idempotent: true },
+  list_invites: { op: 36, decode: d.invitesResult, idempotent: true },
+};
+
+/** Op names in op-number order. */
+export const opNames = Object.keys(ops) as OpName[];
