@@ -117,6 +117,7 @@ func TestPacketClaimRace(t *testing.T) {
 		t.Fatal(err)
 	}
 	cs := crowd(t, e, g, 1000)
+	ctx = ctxT(t) // joining 1000 takes a while under -race
 	const total, count = 20_000, 200
 	p, err := owner.SendPacket(ctx, wire.SendPacketArgs{Group: g, Total: total, Count: count})
 	if err != nil {
