@@ -21,4 +21,5 @@ const (
 	OpIndexNearby  wire.Op = 1202 // wire.NearbyArgs → wire.SearchResult
 	OpIndexGet     wire.Op = 1203 // IndexGetArgs → wire.SearchResult (cards of the named groups known here)
 	OpIndexByOwner wire.Op = 1204 // wire.UserArgs → wire.SearchResult (searchable groups the user owns)
+	OpIndexShops   wire.Op = 1270 // wire.UserArgs → wire.SearchResult (the user's shop groups: the shop page)
 )

@@ -92,3 +92,9 @@ func (c *Client) Balance(ctx context.Context, user string) (wire.BalanceResult, 
 func (c *Client) Grant(ctx context.Context, user string, cents int64) (wire.BalanceResult, error) {
 	return call[wire.BalanceResult](ctx, c, wire.OpGrant, &wire.GrantArgs{User: user, Amount: cents})
 }
+
+// ShopGroups lists a merchant's shop groups ("" = the caller's): the shop page.
+func (c *Client) ShopGroups(ctx context.Context, user string) ([]wire.GroupCard, error) {
+	r, err := call[wire.SearchResult](ctx, c, wire.OpShopGroups, &wire.UserArgs{User: user})
+	return r.Groups, err
+}

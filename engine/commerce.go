@@ -229,3 +229,26 @@ func (e *Engine) grant(r request) ([]byte, error) {
 	}
 	return marshalArgs(e.balanceOf(a.User)), nil
 }
+
+// shopCards runs wire.OpShopGroups: UserArgs (empty = the caller) →
+// SearchResult, the merchant's shop groups from every node's index, by
+// member count.
+func (e *Engine) shopCards(r request) ([]byte, error) {
+	var a wire.UserArgs
+	if err := parseArgs(r.args, &a); err != nil {
+		return nil, err
+	}
+	if a.User == "" {
+		a.User = r.user
+	}
+	if err := ValidUserID(a.User); err != nil {
+		return nil, wire.Errorf(wire.CodeBadRequest, "invalid user id")
+	}
+	lists, err := e.askIndexes(actors.OpIndexShops, &a)
+	if err != nil {
+		return nil, err
+	}
+	cards := concatCards(lists)
+	actors.SortByMembers(cards)
+	return wire.Marshal(&wire.SearchResult{Groups: actors.DedupCards(cards)})
+}

@@ -279,6 +279,9 @@ func TestCouponsAndOrderGroup(t *testing.T) {
 	if _, err := shop.CommerceSettings(ctx, wire.CommerceSettingsArgs{Group: g, Shop: &on}); err != nil {
 		t.Fatal(err)
 	}
+	if page, err := dial(t, e, "visitor", nil).ShopGroups(ctx, "shop"); err != nil || len(page) != 1 || page[0].Group != g {
+		t.Fatalf("shop page %+v %v", page, err)
+	}
 	cs := crowd(t, e, g, 30)
 	cp, err := shop.PostCoupon(ctx, wire.PostCouponArgs{Group: g, Title: "¥5 off ¥30", Value: 500, Threshold: 3000, Count: 10, ValidUntil: time.Now().Add(time.Hour).UnixMilli()})
 	if err != nil {

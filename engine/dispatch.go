@@ -116,6 +116,7 @@ var routes = map[wire.Op]route{
 	wire.OpOrderEvent:       {run: (*Engine).orderEventOp},
 	wire.OpBalance:          {run: (*Engine).balance},
 	wire.OpGrant:            {run: (*Engine).grant},
+	wire.OpShopGroups:       {run: (*Engine).shopCards},
 }
 
 // sendTo decodes a send's arguments once, for the group it goes to and the

@@ -20,6 +20,7 @@ const (
 	OpOrderEvent       Op = 182 // OrderEventArgs → SeqResult (operators only)
 	OpBalance          Op = 183 // UserArgs → BalanceResult (the in-memory host's account)
 	OpGrant            Op = 184 // GrantArgs → BalanceResult (operators only; the in-memory host)
+	OpShopGroups       Op = 185 // UserArgs → SearchResult (a merchant's shop groups: the shop page)
 )
 
 // Commerce error codes (range 340-369).

@@ -78,6 +78,7 @@ var argTypes = map[wire.Op]func() any{
 	wire.OpOrderEvent:       func() any { return new(wire.OrderEventArgs) },
 	wire.OpBalance:          func() any { return new(wire.UserArgs) },
 	wire.OpGrant:            func() any { return new(wire.GrantArgs) },
+	wire.OpShopGroups:       func() any { return new(wire.UserArgs) },
 }
 
 // TestArgTypesCoverOps: every op has its argument type in argTypes, so the

@@ -62,7 +62,7 @@ var opNames = [...]string{
 	OpRecallPacket: "recall_packet", OpCommerceSettings: "commerce_settings", OpOpenLottery: "open_lottery",
 	OpEnterLottery: "enter_lottery", OpLotteryInfo: "lottery_info", OpPostCoupon: "post_coupon",
 	OpClaimCoupon: "claim_coupon", OpCouponInfo: "coupon_info", OpCreateOrderGroup: "create_order_group",
-	OpOrderEvent: "order_event", OpBalance: "balance", OpGrant: "grant",
+	OpOrderEvent: "order_event", OpBalance: "balance", OpGrant: "grant", OpShopGroups: "shop_groups",
 }
 
 func (o Op) String() string {

@@ -38,6 +38,7 @@ var commerceCommands = []command{
 	{name: "order", args: "create ORDER --buyer U --merchant U [--rider U] | event ORDER assigned|picked_up|delivered|cancelled [--rider U]",
 		min: 2, max: 3, help: "create or drive an order group (operators)", run: verbs(map[string]verb{
 			"create": {1, cmdOrderCreate}, "event": {2, cmdOrderEvent}})},
+	{name: "shops", args: "[USER]", min: 0, max: 1, help: "a merchant's shop groups (the shop page)", run: cmdShops},
 	{name: "balance", args: "[USER]", min: 0, max: 1, help: "balance and ledger in the in-memory host", run: cmdBalance},
 	{name: "grant", args: "USER CENTS", min: 2, max: 2, help: "top up an account in the in-memory host (operators)", run: cmdGrant},
 }
@@ -278,5 +279,18 @@ func cmdGrant(x *cli) error {
 		return err
 	}
 	printBalance(x, b)
+	return nil
+}
+
+func cmdShops(x *cli) error {
+	user := ""
+	if len(x.pos) > 0 {
+		user = x.pos[0]
+	}
+	cards, err := x.c.ShopGroups(x.ctx, user)
+	if err != nil {
+		return err
+	}
+	printCards(x, cards)
 	return nil
 }

@@ -67,6 +67,9 @@ func TestCLICommerce(t *testing.T) {
 
 	// A coupon batch of one in a shop group.
 	n.ok("alice", "shop", g, "on")
+	if out := n.ok("eve", "shops", "alice"); !strings.HasPrefix(out, g+" ") {
+		t.Fatalf("shop page: %q", out)
+	}
 	c := strings.TrimSpace(n.ok("alice", "coupon", "post", g, "--title", "¥5 off ¥30", "--value", "500", "--threshold", "3000", "--count", "1"))
 	n.ok("bob", "coupon", "claim", g, c)
 	n.fails("carol", "code 347 sold_out", "coupon", "claim", g, c)
