@@ -345,3 +345,32 @@ func TestCouponsAndOrderGroup(t *testing.T) {
 		t.Fatalf("history after archive: %v", err)
 	}
 }
+
+// TestPacketExpiryWakesPassivatedGroup: the group grain passivates (no
+// connection, nothing in flight) before its packet expires; the node's
+// due-time index wakes it at the expiry and the remainder is refunded.
+func TestPacketExpiryWakesPassivatedGroup(t *testing.T) {
+	cfg := commerceConfig(t.TempDir())
+	cfg.GrainIdleTimeout = 100 * time.Millisecond
+	cfg.WatchTTL = 300 * time.Millisecond
+	cfg.TimerPeriod = 50 * time.Millisecond
+	e := startEngine(t, cfg)
+	ctx := ctxT(t)
+	owner := dial(t, e, "owner", nil)
+	g, _ := owner.CreateGroup(ctx, "g")
+	_ = e.Host().Grant("owner", 1000)
+	p, err := owner.SendPacket(ctx, wire.SendPacketArgs{Group: g, Total: 500, Count: 5, TTL: 5000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := time.Now()
+	owner.Close()
+	waitFor(t, 10*time.Second, "every grain passivated", func() bool { return e.Stats().Grains == 0 })
+	if time.Since(sent) > 4500*time.Millisecond || e.Host().Applied(p.Packet+"/refund") {
+		t.Skip("the grains did not passivate before the expiry on this machine")
+	}
+	waitFor(t, 15*time.Second, "the refund", func() bool { return e.Host().Applied(p.Packet + "/refund") })
+	if b := e.Host().Balance("owner"); b != 1000 {
+		t.Fatalf("owner balance %d after the refund", b)
+	}
+}
