@@ -101,9 +101,6 @@ func (h *MemoryHost) apply(r ledgerRec) {
 		l.balances[r.User] -= r.Amount
 	case "grant", "credit":
 		l.balances[r.User] += r.Amount
-	case "grant_no":
-		l.grants++
-		return
 	}
 	if r.Kind == "grant" {
 		l.grants++
