@@ -468,3 +468,14 @@ func TestOrderGroup(t *testing.T) {
 		t.Fatalf("send after archive: %v", e.Err)
 	}
 }
+
+func TestPacketOnlyFor(t *testing.T) {
+	m := machine(t, "bob", "carol")
+	id := funded(t, m, 1500, wire.SendPacketArgs{Total: 100, Count: 1, Only: []string{"bob"}}, "g1~p")
+	if e := claim(t, m, 2000, "carol", id); e.Err == nil || e.Err.Code != wire.CodeNotEligible {
+		t.Fatalf("carol claimed bob's packet: %v", e.Err)
+	}
+	if e := claim(t, m, 2000, "bob", id); e.Err != nil {
+		t.Fatal(e.Err)
+	}
+}

@@ -36,6 +36,10 @@
 // client's request and Engine.Call alike); membership.go the operations that
 // span user and group grains; resync.go, mygroups.go and discovery.go the
 // rest; grain.go and args.go the grain calls and argument helpers they share.
+// commerce.go makes the ids and seeds of red packets, lotteries and coupons,
+// runs order groups (CreateOrderGroup, OrderEvent), the shop page and the
+// in-memory host's balances; payments.go is the Payments and CouponIssuer
+// hooks and the MemoryHost's wallet.
 // Apart from the Engine type, files depend one way only: engine.go → conn.go
 // → dispatch.go → membership.go → resync.go, and dispatch.go → mygroups.go,
 // discovery.go, hooks.go; all of them → grain.go, args.go.
