@@ -3,6 +3,7 @@ package cluster
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -107,8 +108,10 @@ func startChildNode(t *testing.T, seed string) *childNode {
 			_ = c.cmd.Process.Kill()
 			<-c.exited
 		}
-		if strings.Contains(c.stderr.String(), "DATA RACE") {
-			t.Errorf("child %s reported a data race:\n%s", c.id, c.stderr.String())
+		if bad, known := childRaces(c.stderr.String()); len(bad) > 0 {
+			t.Errorf("child %s reported a data race:\n%s", c.id, strings.Join(bad, "\n"))
+		} else if known > 0 {
+			t.Logf("child %s: %d report(s) of protoactor's known BlockList race (upstream, see childRaces)", c.id, known)
 		}
 	})
 
@@ -131,6 +134,26 @@ func startChildNode(t *testing.T, seed string) *childNode {
 	return c
 }
 
+// childRaces splits a child's race-detector output into reports and returns
+// those that are not protoactor's own BlockList race. That one is upstream:
+// remote.BlockList.Block (called by MemberList.UpdateClusterTopology when a
+// member leaves) replaces an unsynchronised set that the gRPC endpoint
+// reader reads for every new inbound stream; nothing in Qun can order the
+// two. Every other report fails the test.
+func childRaces(stderr string) (bad []string, known int) {
+	for _, r := range strings.Split(stderr, "==================") {
+		if !strings.Contains(r, "WARNING: DATA RACE") {
+			continue
+		}
+		if strings.Contains(r, "remote.(*BlockList).IsBlocked") && strings.Contains(r, "remote.(*BlockList).Block") {
+			known++
+			continue
+		}
+		bad = append(bad, r)
+	}
+	return bad, known
+}
+
 // stop tells the child to stop (Stop(graceful)) and waits for it to exit.
 func (c *childNode) stop(t *testing.T, graceful bool) {
 	t.Helper()
@@ -146,7 +169,14 @@ func (c *childNode) stop(t *testing.T, graceful bool) {
 	case <-time.After(20 * time.Second):
 		t.Fatalf("child %s did not exit", c.id)
 	}
-	if c.err != nil || !strings.Contains(c.stdout.String(), "STOPPED") {
+	err := c.err
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() == 66 { // the race detector's exit code
+		if bad, known := childRaces(c.stderr.String()); len(bad) == 0 && known > 0 {
+			err = nil // only the known upstream race: reported by the cleanup's log
+		}
+	}
+	if err != nil || !strings.Contains(c.stdout.String(), "STOPPED") {
 		t.Fatalf("child %s exit: %v\nstderr:\n%s", c.id, c.err, c.stderr.String())
 	}
 }

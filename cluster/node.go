@@ -91,6 +91,15 @@ type NodeConfig struct {
 	// writers take (data races under -race).
 	ProtoActorGossipInterval time.Duration
 
+	// Leaders, when set, replaces disthash with a LeaderLookup over it:
+	// grains are activated only on the node whose replica leads their
+	// shard (see LeaderLookup). Default nil: disthash.
+	Leaders LeaderOracle
+
+	// LeaderLookup bounds the LeaderLookup's waits. Defaults as
+	// LeaderLookupConfig's.
+	LeaderLookup LeaderLookupConfig
+
 	// ProtoActorLogLevel is the lowest level of protoactor records passed to
 	// Logger (a slog.Level, or a *slog.LevelVar to change it at run time).
 	// protoactor logs every routine step at Info (about 40 lines per node
@@ -186,6 +195,8 @@ type Node struct {
 	System   *actor.ActorSystem
 	Cluster  *pcluster.Cluster
 	Provider *Provider
+	// Leaders is the LeaderLookup when NodeConfig.Leaders was set, else nil.
+	Leaders *LeaderLookup
 
 	logger      *slog.Logger
 	topology    atomic.Pointer[[]string] // member ids of protoactor's latest ClusterTopology
@@ -237,7 +248,13 @@ func StartNode(cfg NodeConfig) (*Node, error) {
 	// and remote handshake use ActorSystem.ID. Set it before anything reads it.
 	system.ID = nodeID
 
-	clusterCfg := pcluster.Configure(cfg.ClusterName, provider, disthash.New(),
+	var lookup pcluster.IdentityLookup = disthash.New()
+	var leaders *LeaderLookup
+	if cfg.Leaders != nil {
+		leaders = NewLeaderLookup(cfg.Leaders, cfg.LeaderLookup)
+		lookup = leaders
+	}
+	clusterCfg := pcluster.Configure(cfg.ClusterName, provider, lookup,
 		remote.Configure(cfg.RemoteHost, remotePort, remoteOpts...),
 		pcluster.WithKinds(cfg.Kinds...),
 		pcluster.WithRequestTimeout(cfg.RequestTimeout))
@@ -249,7 +266,7 @@ func StartNode(cfg NodeConfig) (*Node, error) {
 	}
 	c := pcluster.New(system, clusterCfg)
 
-	n := &Node{System: system, Cluster: c, Provider: provider, logger: logger}
+	n := &Node{System: system, Cluster: c, Provider: provider, Leaders: leaders, logger: logger}
 	n.topology.Store(&[]string{})
 	// protoactor publishes each new topology synchronously, under its member
 	// list lock; MemberList.Length and Members read without that lock.
@@ -361,8 +378,10 @@ func (n *Node) stop(graceful bool) error {
 	start := time.Now()
 	c := n.Cluster
 	err := n.Provider.Shutdown(graceful)
-	if graceful {
-		c.IdentityLookup.Shutdown() // poisons local grains and waits for them
+	if graceful || n.Leaders != nil {
+		// Poisons local grains and waits for them. LeaderLookup's grains
+		// are not stopped by the empty topology below, so it always runs.
+		c.IdentityLookup.Shutdown()
 	}
 	// An empty topology makes protoactor treat every member as gone: it
 	// stops local grains, and terminates the endpoint (gRPC client

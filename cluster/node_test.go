@@ -253,6 +253,7 @@ func startRawPeer(t *testing.T, name, label string, meta []byte, seed string) *m
 	c.AdvertisePort = 0
 	c.Delegate = rawMeta(meta)
 	c.Logger = newMemberlistLogger(discardLogger())
+	c.TCPTimeout = 10 * time.Second // the join's push/pull, on a loaded machine
 	c.GossipInterval = 20 * time.Millisecond
 	c.ProbeInterval = 100 * time.Millisecond
 	c.ProbeTimeout = 50 * time.Millisecond

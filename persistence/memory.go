@@ -50,7 +50,15 @@ func (m *MemoryStore) Fail(cause error) { m.c.fail(cause) }
 func (m *MemoryStore) Health() error { return m.c.health() }
 
 // Commit implements Store.
-func (m *MemoryStore) Commit(b *Batch, done func(error)) { m.c.commit(b, done) }
+func (m *MemoryStore) Commit(b *Batch, done func(error)) {
+	if b != nil && len(b.Raw) > 0 {
+		if done != nil {
+			go done(ErrRawUnsupported)
+		}
+		return
+	}
+	m.c.commit(b, done)
+}
 
 // Stats implements Store. Fsyncs is always 0.
 func (m *MemoryStore) Stats() Stats { return m.c.stats() }

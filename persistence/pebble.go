@@ -233,7 +233,7 @@ func (s *PebbleStore) encode(pb *pebble.Batch, b *Batch) error {
 			return err
 		}
 	}
-	return nil
+	return encodeRaw(pb, b.Raw)
 }
 
 // LoadSnapshot implements Store.

@@ -83,6 +83,9 @@ type Batch struct {
 	Puts        []KV
 	Deletes     []string // KV keys
 	DropStreams []string // deletes the stream's whole journal and its snapshot (range delete)
+	// Raw are full-key writes applied after every other part, in order
+	// (see raw.go). PebbleStore only.
+	Raw []RawOp
 }
 
 // Stats are cumulative counters of a store, plus two gauges of its queue.
@@ -318,6 +321,11 @@ func checkBatch(b *Batch) (int, error) {
 	for i := range b.Puts {
 		size += len(b.Puts[i].Key) + 1 + len(b.Puts[i].Value) + entryOverhead
 	}
+	rs, err := rawSize(b.Raw)
+	if err != nil {
+		return 0, err
+	}
+	size += rs
 	if size > MaxBatchSize {
 		return 0, fmt.Errorf("%w: %d bytes > %d", ErrBatchTooLarge, size, MaxBatchSize)
 	}

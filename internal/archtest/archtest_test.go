@@ -25,6 +25,7 @@ import (
 var thirdParty = map[string]string{
 	"Proto.Actor": "github.com/asynkron/protoactor-go",
 	"memberlist":  "github.com/hashicorp/memberlist",
+	"etcd raft":   "go.etcd.io/raft",
 }
 
 // rule is one row of the table: what a package (or family, "cmd/*") may import.
