@@ -374,3 +374,33 @@ func TestPacketExpiryWakesPassivatedGroup(t *testing.T) {
 		t.Fatalf("owner balance %d after the refund", b)
 	}
 }
+
+// TestLotteryFollowsRule: the "follows" rule asks the host whether the
+// member follows the group's owner.
+func TestLotteryFollowsRule(t *testing.T) {
+	e := startEngine(t, commerceConfig(""))
+	ctx := ctxT(t)
+	owner, fan, other := dial(t, e, "creator", nil), dial(t, e, "fan", nil), dial(t, e, "other", nil)
+	g, _ := owner.CreateGroup(ctx, "fans")
+	for _, c := range []interface {
+		Join(context.Context, string) (wire.JoinResult, error)
+	}{fan, other} {
+		if _, err := c.Join(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.Host().Follow("fan", "creator")
+	l, err := owner.OpenLottery(ctx, g, "a signed photo", 1, time.Now().Add(time.Hour), "follows")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fan.EnterLottery(ctx, g, l.Lottery); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.EnterLottery(ctx, g, l.Lottery); wire.CodeOf(err) != wire.CodeNotEligible {
+		t.Fatalf("a non-follower entered: %v", err)
+	}
+	if _, err := fan.OpenLottery(ctx, g, "x", 1, time.Now().Add(time.Hour), ""); wire.CodeOf(err) != wire.CodeForbidden {
+		t.Fatalf("a member opened a lottery: %v", err)
+	}
+}
