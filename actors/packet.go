@@ -123,9 +123,15 @@ func (g *GroupMachine) sendPacket(r *req[wire.SendPacketArgs]) Effects {
 	if g.openPackets() >= cfg.MaxOpen {
 		return fail(wire.CodeLimitReached, "a group has at most %d open red packets", cfg.MaxOpen)
 	}
+	if len(a.CMID) > MaxCMIDLen {
+		return fail(wire.CodeBadRequest, "cmid longer than %d bytes", MaxCMIDLen)
+	}
 	id := r.host.ID
-	if g.refOf(id) != nil || g.hasRef(id) {
+	if g.refOf(id) != nil {
 		return fail(wire.CodeInternal, "bad packet id from the engine")
+	}
+	if g.hasRef(id) {
+		return g.packetRetry(r.User, id)
 	}
 	shares, err := cfg.Packets.Split(a.Total, int64(a.Count), mode, r.host.Seed)
 	if err != nil {
@@ -139,6 +145,20 @@ func (g *GroupMachine) sendPacket(r *req[wire.SendPacketArgs]) Effects {
 	// The pending packet is durable before the host is asked; the reply
 	// waits for the host's answer.
 	return Effects{Aux: []AuxWrite{{Key: auxPendingDebit + id, Value: mustMarshal(p)}}, Calls: []HostCall{call}, Hold: call.Key}
+}
+
+// packetRetry answers a send_packet retry (same sender and cmid): the
+// packet once posted, or a wait for the debit still owed.
+func (g *GroupMachine) packetRetry(user, id string) Effects {
+	if p := g.rt().pendingDebit[id]; p != nil && p.Sender == user {
+		return Effects{Hold: id + "/debit"}
+	}
+	if c := g.st.Commerce; c != nil {
+		if p := c.Packets[id]; p != nil && p.Sender == user {
+			return g.okDurable(wire.PacketResult{Packet: id, Seq: p.Seq})
+		}
+	}
+	return fail(wire.CodeConflict, "packet id %q is taken", id)
 }
 
 // packetSenders is the lowest role that may send packets.

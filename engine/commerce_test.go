@@ -404,3 +404,29 @@ func TestLotteryFollowsRule(t *testing.T) {
 		t.Fatalf("a member opened a lottery: %v", err)
 	}
 }
+
+// TestSendPacketRetry: a retry with the same cmid returns the same packet
+// and the sender pays once.
+func TestSendPacketRetry(t *testing.T) {
+	e := startEngine(t, commerceConfig(""))
+	ctx := ctxT(t)
+	owner := dial(t, e, "owner", nil)
+	g, _ := owner.CreateGroup(ctx, "g")
+	_ = e.Host().Grant("owner", 1000)
+	a := wire.SendPacketArgs{Group: g, CMID: "p-1", Total: 300, Count: 3}
+	p1, err := owner.SendPacket(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := owner.SendPacket(ctx, a)
+	if err != nil || p2 != p1 {
+		t.Fatalf("retry: %+v %v, first %+v", p2, err, p1)
+	}
+	if b := e.Host().Balance("owner"); b != 700 {
+		t.Fatalf("balance %d: paid twice?", b)
+	}
+	a.CMID = "p-2"
+	if p3, err := owner.SendPacket(ctx, a); err != nil || p3.Packet == p1.Packet {
+		t.Fatalf("a new cmid: %+v %v", p3, err)
+	}
+}

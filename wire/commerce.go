@@ -90,9 +90,12 @@ type CommerceEvent struct {
 
 // SendPacketArgs sends a red packet of Total cents in Count shares. Mode is
 // "lucky" (default) or "equal". Only, if set, lists the members who may
-// claim. TTL (ms) defaults to the server's packet lifetime (24 h).
+// claim. TTL (ms) defaults to the server's packet lifetime (24 h). CMID
+// makes a retry safe: the same caller and CMID name the same packet, which
+// is sent (and paid) once.
 type SendPacketArgs struct {
 	Group    string   `msgpack:"g"`
+	CMID     string   `msgpack:"cmid,omitempty"`
 	Total    int64    `msgpack:"total"`
 	Count    int      `msgpack:"count"`
 	Mode     string   `msgpack:"mode,omitempty"`
