@@ -18,13 +18,14 @@ func (g *GroupMachine) apply(r *record) {
 		return
 	}
 	switch m.Type {
-	case wire.MsgText:
+	default: // text and rich messages (and their recalled tombstones on replay)
 		if m.CMID != "" {
 			e := dedupEntry{User: m.Sender, CMID: m.CMID, Seq: m.Seq, Time: m.Time}
 			g.dedup[dedupKey{e.User, e.CMID}] = e
 			g.dedupQ = append(g.dedupQ, e)
 		}
 		g.posted(m.Sender, m.Time/day)
+		g.applyContent(m, c)
 	case wire.MsgSystem:
 		sb := m.Body.System
 		g.reindex = true
@@ -35,6 +36,7 @@ func (g *GroupMachine) apply(r *record) {
 			g.st.Created = m.Time
 			g.st.Name, g.st.Join, g.st.MaxMembers = c.Name, c.Join, c.MaxMembers
 			g.addMember(sb.Actor, wire.RoleOwner, m.Time, c.Facts)
+			g.applyFanChange(c.Fan)
 		case wire.EventJoined, wire.EventInvited:
 			g.addMember(sb.Target, wire.RoleMember, m.Time, c.Facts)
 			delete(g.pending, sb.Target)
@@ -74,6 +76,7 @@ func (g *GroupMachine) apply(r *record) {
 			g.applyUpdate(c)
 		case wire.EventAnnounce:
 			g.st.Announcement = &wire.Announcement{Seq: m.Seq, Text: sb.Text, By: sb.Actor, At: m.Time}
+			g.st.Fan.Strong = false
 		case wire.EventPinned:
 			g.st.Pins = append(g.st.Pins, c.Seq)
 		case wire.EventUnpinned:
@@ -85,6 +88,7 @@ func (g *GroupMachine) apply(r *record) {
 			}
 		default:
 			g.reindex = false
+			g.applyFanEvent(m, c)
 		}
 	}
 }

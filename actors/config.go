@@ -47,6 +47,8 @@ type GroupConfig struct {
 	// Commerce bounds red packets, lotteries, coupons and order groups.
 	// Default DefaultCommerceConfig().
 	Commerce CommerceConfig
+	// Fans bounds fan groups and creator tools. Default DefaultFanConfig().
+	Fans FanConfig
 }
 
 // DefaultGroupConfig returns the defaults documented on GroupConfig.
@@ -55,7 +57,7 @@ func DefaultGroupConfig() GroupConfig {
 		MaxMembers: 200, MaxText: 4096, DedupWindow: 5 * 60 * 1000, DedupMax: 10000,
 		PageMax: 200, SnapshotEvery: 1000, MaxReplyBytes: 60 << 10,
 		MaxAdmins: 10, MaxPins: 10, InviteTTL: 7 * day, MaxInvites: 100, RequestTTL: 7 * day,
-		MaxRequests: 1000, MaxAnnounce: 2000, Commerce: DefaultCommerceConfig(),
+		MaxRequests: 1000, MaxAnnounce: 2000, Commerce: DefaultCommerceConfig(), Fans: DefaultFanConfig(),
 	}
 }
 
@@ -81,7 +83,10 @@ func (c GroupConfig) Validate() error {
 	case c.MaxAnnounce < 1:
 		return fmt.Errorf("actors: MaxAnnounce %d < 1", c.MaxAnnounce)
 	}
-	return c.Commerce.Validate()
+	if err := c.Commerce.Validate(); err != nil {
+		return err
+	}
+	return c.Fans.Validate()
 }
 
 // day is one day in milliseconds.

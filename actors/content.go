@@ -41,8 +41,14 @@ func (g *GroupMachine) send(r *req[wire.SendArgs]) Effects {
 	if err := msg.Check(g.cfg.MaxText); err != nil {
 		return refuse(err.(*wire.Error))
 	}
+	evs, werr := g.sendRules(r.User, r.Now, &msg)
+	if werr != nil {
+		return refuse(werr)
+	}
 	rec := g.newRecord(r.Now, msg, nil)
-	return okAfter(wire.SendResult{Seq: rec.Msg.Seq, Time: rec.Msg.Time}, rec)
+	e := okAfter(wire.SendResult{Seq: rec.Msg.Seq, Time: rec.Msg.Time}, rec)
+	e.HostEvents = stamp(evs, rec.Msg.Seq)
+	return e
 }
 
 func (g *GroupMachine) history(r *req[wire.HistoryArgs]) Effects {

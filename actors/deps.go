@@ -36,6 +36,10 @@ type Deps struct {
 	// TimerPeriod is how often the node scans its due-time index
 	// (timers.go). Default 1 s.
 	TimerPeriod time.Duration
+	// OnHostEvent receives host events (offline pushes, diversion reports)
+	// once their message is durable. It is called from the grain, so it
+	// must not block. Default: drop them.
+	OnHostEvent func(HostEvent)
 }
 
 // EnsureDefaults fills every unset field with its documented default and
@@ -61,6 +65,9 @@ func (d *Deps) EnsureDefaults() *Deps {
 	}
 	if d.TimerPeriod <= 0 {
 		d.TimerPeriod = time.Second
+	}
+	if d.OnHostEvent == nil {
+		d.OnHostEvent = func(HostEvent) {}
 	}
 	return d
 }

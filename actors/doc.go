@@ -27,6 +27,8 @@
 // (snapshot, restore, replay, aux load), guards.go (checks returning
 // *wire.Error, and the gates an op can declare), then the handlers by
 // concept — joining.go, moderation.go, profile.go, content.go — and
+// fans.go, notices.go, mentions.go, recall.go and divert.go (fan groups
+// and creator tools, configured by fans_config.go), and
 // optable.go, the one table every group op is a row of: the gate the caller
 // must pass (exists, member, live member, minimum role, inviter, joinable),
 // whether the target may be the caller, whether host facts are read, and the

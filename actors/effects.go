@@ -36,15 +36,20 @@ type HostFacts struct {
 	Year       int                  `msgpack:"year,omitempty"`        // the current year, for ages
 	// Commerce (commerce.go): a new packet's, lottery's or coupon's id and
 	// seed, and whether the caller follows the group's owner.
-	ID      string `msgpack:"id,omitempty"`
-	Seed    []byte `msgpack:"seed,omitempty"`
-	Follows bool   `msgpack:"follows,omitempty"`
+	ID      string        `msgpack:"id,omitempty"`
+	Seed    []byte        `msgpack:"seed,omitempty"`
+	Follows bool          `msgpack:"follows,omitempty"`
+	Fan     *FanFacts     `msgpack:"fan,omitempty"` // join, fan card: the caller as a fan of the owner
+	Message *wire.Message `msgpack:"msg,omitempty"` // recall: the message as the journal holds it
 }
 
 // GroupSummary answers OpSummary.
 type GroupSummary struct {
 	Info   wire.GroupInfo `msgpack:"info"`
 	Member bool           `msgpack:"member"`
+	// Mentions are the seqs of messages that mention the caller (the
+	// engine counts those after the caller's read position).
+	Mentions []uint64 `msgpack:"mentions,omitempty"`
 }
 
 // HistoryQuery is a journal read the grain performs for a history page.
@@ -93,6 +98,12 @@ type Effects struct {
 	Calls   []HostCall
 	Hold    string
 	Answers []Answer
+	// Rewrites replace journal records already written (a recalled
+	// message's tombstone); they are persisted with Records, never pushed.
+	Rewrites []record
+	// HostEvents go to the host (Deps.OnHostEvent) once Records are durable:
+	// offline pushes, diversion reports.
+	HostEvents []HostEvent
 }
 
 // AuxWrite sets (or with a nil Value, deletes) one aux key, relative to the
@@ -168,6 +179,7 @@ type change struct {
 	MembersInvite *bool            `msgpack:"members_invite,omitempty"`
 	Seq           uint64           `msgpack:"seq,omitempty"` // pinned/unpinned message
 	Commerce      *commerceChange  `msgpack:"com,omitempty"`
+	Fan           *fanChange       `msgpack:"fan,omitempty"` // fans.go
 }
 
 // none is the argument type of ops that take no arguments.
@@ -180,3 +192,20 @@ type req[T any] struct {
 	args T
 	host HostFacts
 }
+
+// HostEvent is something the host is told once it is durable: an offline
+// push for members (strong announcement, mention) or a diversion report.
+type HostEvent struct {
+	Kind  string   // HostPush or HostFlag
+	Group string   //
+	Seq   uint64   // the message it is about
+	Users []string // HostPush: whom to push to (the engine keeps those not online)
+	From  string   // the message's sender
+	Text  string   // HostPush: what to show; HostFlag: the kinds matched
+}
+
+// Host event kinds.
+const (
+	HostPush = "push"
+	HostFlag = "flag"
+)

@@ -70,6 +70,7 @@ type groupGrain struct {
 	replies  []pendingReply
 	pushes   []pendingPush
 	notices  []pendingNotice
+	hostEvs  []HostEvent // in seq order, told to the host once durable
 	watchers map[string]*watcher
 	commerceGrain
 }
@@ -166,6 +167,20 @@ func (g *groupGrain) carry(ctx actor.Context, eff Effects, to *actor.PID) {
 		res = &pb.Result{Body: eff.Reply, GroupName: eff.GroupName}
 	}
 	stream := groupStream(g.id)
+	for i := range eff.Rewrites {
+		// Rewrites go before the records, so the batch's last event is
+		// still its newest seq.
+		_, entry, err := encodeRecord(&eff.Rewrites[i])
+		if err != nil {
+			g.fatal(err)
+			if to != nil {
+				ctx.Send(to, &pb.Result{Code: uint32(wire.CodeUnavailable), Error: "storage failed"})
+			}
+			return
+		}
+		g.unsent = append(g.unsent, persistence.Event{Stream: stream, Seq: eff.Rewrites[i].Msg.Seq, Data: entry})
+	}
+	g.hostEvs = append(g.hostEvs, eff.HostEvents...)
 	for i := range eff.Records {
 		r := &eff.Records[i]
 		msg, entry, err := encodeRecord(r)
@@ -305,6 +320,12 @@ func (g *groupGrain) onPersisted(ctx actor.Context, p *persisted) {
 	}
 	g.notices = append(g.notices[:0], g.notices[k:]...)
 	g.dispatchReady(ctx)
+	h := 0
+	for h < len(g.hostEvs) && g.hostEvs[h].Seq <= d {
+		g.deps.OnHostEvent(g.hostEvs[h])
+		h++
+	}
+	g.hostEvs = append(g.hostEvs[:0], g.hostEvs[h:]...)
 }
 
 // notify sends a notice to the named users through every watching hub.
@@ -332,6 +353,7 @@ func (g *groupGrain) fatal(err error) {
 	g.unsent = nil
 	g.aux = nil
 	g.notices = nil
+	g.hostEvs = nil
 }
 
 // fanout encodes each frame once and sends the same bytes to every hub.

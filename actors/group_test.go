@@ -2,6 +2,7 @@ package actors
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -305,7 +306,7 @@ func TestRecoveryEqualsLive(t *testing.T) {
 			t.Fatalf("snapshot=%v: recovered %+v, live %+v", withSnap, r.info(), live.info())
 		}
 		for u, m := range live.st.Members {
-			if rm := r.st.Members[u]; rm == nil || *rm != *m {
+			if rm := r.st.Members[u]; rm == nil || !reflect.DeepEqual(*rm, *m) {
 				t.Fatalf("member %s differs", u)
 			}
 		}

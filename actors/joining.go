@@ -34,6 +34,9 @@ func (g *GroupMachine) join(r *req[wire.JoinArgs]) Effects {
 	a := &r.args
 	msg := sysMsg(wire.EventJoined, r.User, r.User, "")
 	var aux []AuxWrite
+	if err := g.meetsThreshold(r.Now, r.host.Fan); err != nil {
+		return refuse(err)
+	}
 	if a.Code != "" {
 		inv := g.invites[a.Code]
 		if !g.codeLive(inv, r.Now) {
@@ -73,6 +76,9 @@ func (g *GroupMachine) applyToJoin(r *req[wire.ApplyArgs]) Effects {
 		return fail(wire.CodeBadRequest, "note longer than %d bytes", MaxNoteLen)
 	}
 	if err := g.joinable(r.User); err != nil {
+		return refuse(err)
+	}
+	if err := g.meetsThreshold(r.Now, r.host.Fan); err != nil {
 		return refuse(err)
 	}
 	switch g.st.Join {

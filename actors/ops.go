@@ -23,3 +23,11 @@ const (
 	OpIndexByOwner wire.Op = 1204 // wire.UserArgs → wire.SearchResult (searchable groups the user owns)
 	OpIndexShops   wire.Op = 1270 // wire.UserArgs → wire.SearchResult (the user's shop groups: the shop page)
 )
+
+// Internal operation codes of fan groups and creator tools (1900-1919).
+const (
+	OpFanOwner      wire.Op = 1900 // group: → FanOwner (whose fan facts a join needs)
+	OpFanCard       wire.Op = 1901 // group: HostFacts.Fan of the viewer → wire.FanCard
+	OpPostNotice    wire.Op = 1902 // group: wire.CreatorNoticeArgs → wire.NoticeGroup (owner of a fan group)
+	OpUserFanGroups wire.Op = 1903 // user (public): → UserGroupsResult (the fan groups the user owns)
+)

@@ -58,6 +58,15 @@ var groupOps = map[wire.Op]groupOp{
 	wire.OpCouponInfo:       op(rule{gate: gateMember}, (*GroupMachine).couponInfo),
 	wire.OpCreateOrderGroup: op(rule{}, (*GroupMachine).createOrderGroup),
 	wire.OpOrderEvent:       op(rule{gate: gateExists}, (*GroupMachine).orderEvent),
+	// Fan groups and creator tools (fans.go, notices.go, recall.go, divert.go).
+	wire.OpCreateFanGroup: op(rule{host: true}, (*GroupMachine).createFan),
+	wire.OpSetFanGroup:    op(rule{gate: gateRole, min: wire.RoleOwner, what: "change the fan group's threshold and order"}, (*GroupMachine).setFan),
+	OpFanOwner:            op(rule{gate: gateExists}, (*GroupMachine).fanOwner),
+	OpFanCard:             op(rule{gate: gateExists, host: true}, (*GroupMachine).fanCard),
+	OpPostNotice:          op(rule{gate: gateRole, min: wire.RoleOwner, what: "post creator notices"}, (*GroupMachine).postNotice),
+	wire.OpAnnounceStrong: op(rule{gate: gateRole, min: wire.RoleAdmin, what: "publish announcements"}, (*GroupMachine).announceStrong),
+	wire.OpRecall:         op(rule{gate: gateLive, host: true}, (*GroupMachine).recall),
+	wire.OpSetDivert:      op(rule{gate: gateRole, min: wire.RoleAdmin, what: "change the diversion policy"}, (*GroupMachine).setDivert),
 }
 
 // Handle runs one command.

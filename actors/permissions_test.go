@@ -135,6 +135,7 @@ type permFixture struct {
 	m      *GroupMachine
 	now    int64
 	pinSeq uint64 // a text message of m1
+	pinMsg wire.Message
 	code   string // the code the engine would generate for create_invite
 }
 
@@ -155,7 +156,7 @@ func (f *permFixture) must(user string, op wire.Op, a any) Effects {
 }
 
 func (f *permFixture) host() []byte {
-	return args(f.t, HostFacts{Code: f.code, Year: 2025})
+	return args(f.t, HostFacts{Code: f.code, Year: 2025, Message: &f.pinMsg})
 }
 
 func permPtr[T any](v T) *T { return &v }
@@ -195,7 +196,8 @@ func newPermFixture(t *testing.T) *permFixture {
 		t.Fatal(e.Err)
 	}
 	f.must("owner", wire.OpBan, wire.TargetArgs{Group: "g1", User: "banned"})
-	f.pinSeq = f.must("m1", wire.OpSend, wire.SendArgs{Group: "g1", Type: wire.MsgText, Body: text("pin me")}).Records[0].Msg.Seq
+	f.pinMsg = f.must("m1", wire.OpSend, wire.SendArgs{Group: "g1", Type: wire.MsgText, Body: text("pin me")}).Records[0].Msg
+	f.pinSeq = f.pinMsg.Seq
 	f.must("owner", wire.OpAnnounce, wire.AnnounceArgs{Group: "g1", Text: "house rules"})
 	f.setJoin(wire.JoinApproval)
 	f.must("applicant", wire.OpApply, wire.ApplyArgs{Group: "g1", Note: "let me in"})
@@ -308,6 +310,18 @@ var permActions = []permAction{
 	{"unpin message", wire.OpPin, func(f *permFixture) {
 		f.must("owner", wire.OpPin, wire.PinArgs{Group: "g1", Seq: f.pinSeq})
 	}, func(f *permFixture, _ string) any { return wire.PinArgs{Group: "g1", Seq: f.pinSeq, Unpin: true} }},
+	// Fan groups and creator tools (the engine reads the recalled message
+	// from the journal and passes it as a host fact).
+	{"strong announcement", wire.OpAnnounceStrong, nil, func(*permFixture, string) any {
+		return wire.AnnounceArgs{Group: "g1", Text: "read this"}
+	}},
+	{"recall a member's message", wire.OpRecall, nil, func(f *permFixture, _ string) any { return wire.RecallArgs{Group: "g1", Seq: f.pinSeq} }},
+	{"set diversion policy", wire.OpSetDivert, nil, func(*permFixture, string) any {
+		return wire.SetDivertArgs{Group: "g1", Policy: wire.DivertBlock}
+	}},
+	{"change fan settings", wire.OpSetFanGroup, nil, func(*permFixture, string) any {
+		return wire.SetFanGroupArgs{Group: "g1", Order: permPtr(1)}
+	}},
 }
 
 type permColumn struct {

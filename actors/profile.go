@@ -25,7 +25,7 @@ func (g *GroupMachine) groupInfo(r *req[none]) Effects {
 }
 
 func (g *GroupMachine) summary(r *req[none]) Effects {
-	return ok(GroupSummary{Info: g.info(), Member: g.IsMember(r.User) && !g.st.Dissolved})
+	return ok(GroupSummary{Info: g.info(), Member: g.IsMember(r.User) && !g.st.Dissolved, Mentions: g.mentionsOf(r.User)})
 }
 
 func (g *GroupMachine) info() wire.GroupInfo {
@@ -39,6 +39,10 @@ func (g *GroupMachine) info() wire.GroupInfo {
 	}
 	if g.st.HasLoc {
 		in.Location = &wire.GeoArgs{Lat: g.st.Lat, Lng: g.st.Lng, City: g.st.City}
+	}
+	if g.isFan() {
+		thr := g.st.Fan.Threshold
+		in.Kind, in.Threshold = wire.KindFan, &thr
 	}
 	for u, m := range g.st.Members {
 		if m.Role == wire.RoleAdmin {

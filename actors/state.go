@@ -8,7 +8,8 @@ type memberState struct {
 	MutedUntil int64     `msgpack:"m,omitempty"`
 	Gender     uint8     `msgpack:"x,omitempty"`
 	BirthYear  int       `msgpack:"b,omitempty"`
-	LastDay    int64     `msgpack:"d,omitempty"` // day (unix ms / day) of the member's last post
+	LastDay    int64     `msgpack:"d,omitempty"`  // day (unix ms / day) of the member's last post
+	Mentions   []uint64  `msgpack:"at,omitempty"` // seqs of messages that mention the member, oldest first (fans.go)
 }
 
 type dedupEntry struct {
@@ -54,6 +55,8 @@ type groupState struct {
 	DayMsgs    map[int64]int `msgpack:"day_msgs,omitempty"`    // day → messages posted
 	// Commerce (commerce.go): packets, lotteries, coupons, the order.
 	Commerce *commerceState `msgpack:"commerce,omitempty"`
+	// Fan groups and creator tools (fans.go).
+	Fan fanState `msgpack:"fan,omitempty"`
 }
 
 // inviteState is an invite code as the group keeps it (aux KV).

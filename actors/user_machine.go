@@ -15,6 +15,7 @@ type UserGroupArgs struct {
 	Seq    uint64 `msgpack:"seq,omitempty"` // the join event's seq: messages before it count as read
 	Limit  int    `msgpack:"limit,omitempty"`
 	Owner  bool   `msgpack:"owner,omitempty"`
+	Fan    bool   `msgpack:"fan,omitempty"` // OpUserReserve: a fan group, counted against the fan-group limit
 }
 
 // UserGroup is one group in a user's list, as the user grain knows it.
@@ -26,6 +27,7 @@ type UserGroup struct {
 	Pinned  bool   `msgpack:"pinned,omitempty"`
 	Owner   bool   `msgpack:"owner,omitempty"`
 	Shown   bool   `msgpack:"shown,omitempty"` // shown on the user's profile
+	Fan     bool   `msgpack:"fan,omitempty"`   // a fan group the user owns
 }
 
 // UserGroupsResult answers OpUserGroups and OpMyGroups on the user grain; the
@@ -87,6 +89,7 @@ var userOps = map[wire.Op]userOp{
 	wire.OpShowOnProfile: {run: userOpArgs(func(u *UserMachine, a wire.ShowOnProfileArgs) UserEffects {
 		return u.setFlag(a.Group, a.Show, func(g *UserGroup) *bool { return &g.Shown })
 	})},
+	OpUserFanGroups: {public: true, run: userOpNoArgs((*UserMachine).fanGroups)},
 }
 
 type userOp struct {
@@ -170,17 +173,21 @@ func (u *UserMachine) groups() UserEffects {
 func (u *UserMachine) reserve(a UserGroupArgs) UserEffects {
 	owned := 0
 	for _, g := range u.st.Groups {
-		if g.Owner {
+		if g.Owner && g.Fan == a.Fan {
 			owned++
 		}
 	}
 	if owned >= a.Limit {
-		return u.refuse(wire.CodeLimitReached, "you own %d groups; your limit is %d", owned, a.Limit)
+		kind := "groups"
+		if a.Fan {
+			kind = "fan groups"
+		}
+		return u.refuse(wire.CodeLimitReached, "you own %d %s; your limit is %d", owned, kind, a.Limit)
 	}
 	if g, ok := u.st.Groups[a.Group]; ok { // a member becoming owner
-		g.Owner = true
+		g.Owner, g.Fan = true, a.Fan
 	} else {
-		u.st.Groups[a.Group] = &UserGroup{Group: a.Group, Name: a.Name, Joined: a.Joined, Owner: true, ReadSeq: 1}
+		u.st.Groups[a.Group] = &UserGroup{Group: a.Group, Name: a.Name, Joined: a.Joined, Owner: true, Fan: a.Fan, ReadSeq: 1}
 	}
 	return u.done(true)
 }
@@ -238,4 +245,17 @@ func (u *UserMachine) markRead(a wire.MarkReadArgs) UserEffects {
 	}
 	g.ReadSeq = a.Seq
 	return u.done(true)
+}
+
+// fanGroups lists the fan groups the user owns (public: a creator's
+// homepage).
+func (u *UserMachine) fanGroups() UserEffects {
+	res := UserGroupsResult{Groups: []UserGroup{}}
+	for _, g := range u.st.Groups {
+		if g.Owner && g.Fan {
+			res.Groups = append(res.Groups, UserGroup{Group: g.Group, Name: g.Name, Owner: true, Fan: true})
+		}
+	}
+	sort.Slice(res.Groups, func(i, j int) bool { return res.Groups[i].Group < res.Groups[j].Group })
+	return u.reply(res, false)
 }

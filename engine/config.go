@@ -95,6 +95,9 @@ type Config struct {
 	// (packet expiry, lottery draw, order archive, a payment to retry).
 	// Default 1 s.
 	TimerPeriod time.Duration
+	// Fans configures fan groups and creator tools. Default
+	// DefaultFanConfig().
+	Fans FanConfig
 }
 
 // DefaultConfig returns the defaults documented on Config.
@@ -120,6 +123,7 @@ func DefaultConfig() Config {
 		CreateMinFriends: 1,
 		DefaultTier:      Tier{MaxOwnedGroups: 4, MaxMembers: 200},
 		TimerPeriod:      time.Second,
+		Fans:             DefaultFanConfig(),
 	}
 }
 
@@ -168,7 +172,7 @@ func (c *Config) Validate() error {
 	if err := c.Group.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	return nil
+	return c.Fans.validate(bad)
 }
 
 func isLoopback(addr string) bool {

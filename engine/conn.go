@@ -281,6 +281,7 @@ func (c *conn) readLoop() {
 		}
 		c.e.mu.Lock()
 		delete(c.e.conns, c)
+		c.e.offline(c.user)
 		c.e.mu.Unlock()
 		// Wake the writer so it sees ctx done after flushing.
 		select {
@@ -383,6 +384,9 @@ func (c *conn) handshake(r *bufio.Reader) bool {
 		return false
 	}
 	c.user = user
+	c.e.mu.Lock()
+	c.e.online[user]++
+	c.e.mu.Unlock()
 	groups, err := c.e.userGroups(user)
 	if err != nil {
 		c.fail(wire.CodeUnavailable, "cannot load your groups: "+err.Error())

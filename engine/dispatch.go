@@ -117,6 +117,16 @@ var routes = map[wire.Op]route{
 	wire.OpBalance:          {run: (*Engine).balance},
 	wire.OpGrant:            {run: (*Engine).grant},
 	wire.OpShopGroups:       {run: (*Engine).shopCards},
+	// Fan groups and creator tools (fans.go).
+	wire.OpCreateFanGroup: {run: (*Engine).createFanGroup},
+	wire.OpSetFanGroup:    toGroup,
+	wire.OpFanGroups:      {run: (*Engine).fanGroups},
+	wire.OpNotifyCreator:  {run: (*Engine).notifyCreator},
+	wire.OpAnnounceStrong: toGroup,
+	wire.OpRecall:         {run: (*Engine).recall},
+	wire.OpSetDivert:      toGroup,
+	wire.OpShareCard:      {run: (*Engine).shareCard},
+	wire.OpSetHostFacts:   {run: (*Engine).setHostFacts},
 }
 
 // sendTo decodes a send's arguments once, for the group it goes to and the

@@ -40,6 +40,11 @@
 // runs order groups (CreateOrderGroup, OrderEvent), the shop page and the
 // in-memory host's balances; payments.go is the Payments and CouponIssuer
 // hooks and the MemoryHost's wallet.
+// Fan groups and creator tools: fans.go (their routes and NotifyCreator),
+// fans_hooks.go (the Fans, Push, Reports and Share hooks and their
+// MemoryHost defaults), fans_config.go (Config.Fans) and host_events.go
+// (offline pushes and diversion reports, after the fact, from a bounded
+// queue).
 // Apart from the Engine type, files depend one way only: engine.go → conn.go
 // → dispatch.go → membership.go → resync.go, and dispatch.go → mygroups.go,
 // discovery.go, hooks.go; all of them → grain.go, args.go.

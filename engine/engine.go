@@ -47,18 +47,24 @@ type Engine struct {
 	stopTimers func()
 	ln         net.Listener
 
-	mu      sync.Mutex
-	conns   map[*conn]struct{}
-	started bool
-	closing atomic.Bool
-	closed  chan struct{}
-	wg      sync.WaitGroup // accept loop and connections
-	reqs    sync.WaitGroup // requests in flight
-	stats   counters
+	mu     sync.Mutex
+	conns  map[*conn]struct{}
+	online map[string]int // user → connections past their hello (under mu)
+	// host events (host_events.go)
+	hostMu   sync.RWMutex // guards hostEvs against its close
+	hostEvs  chan actors.HostEvent
+	hostDone chan struct{}
+	started  bool
+	closing  atomic.Bool
+	closed   chan struct{}
+	wg       sync.WaitGroup // accept loop and connections
+	reqs     sync.WaitGroup // requests in flight
+	stats    counters
 }
 
 type counters struct {
 	conns, slow, badFrames, requests atomic.Int64
+	hostDropped                      atomic.Int64 // host events dropped on a full queue
 }
 
 // New validates cfg and returns an engine that is not yet started.
@@ -70,7 +76,7 @@ func New(cfg Config) (*Engine, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	e := &Engine{cfg: cfg, log: log, conns: map[*conn]struct{}{}, closed: make(chan struct{})}
+	e := &Engine{cfg: cfg, log: log, conns: map[*conn]struct{}{}, online: map[string]int{}, closed: make(chan struct{})}
 	e.host = NewMemoryHost(cfg.DefaultTier)
 	e.hooks = cfg.Hooks
 	if e.hooks.Profiles == nil {
@@ -91,6 +97,7 @@ func New(cfg Config) (*Engine, error) {
 	if e.hooks.Coupons == nil {
 		e.hooks.Coupons = e.host
 	}
+	e.fanHookDefaults()
 	return e, nil
 }
 
@@ -148,9 +155,10 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	}
 	e.deps = &actors.Deps{
 		Store: e.store, Group: e.cfg.Group, IdleTimeout: e.cfg.GrainIdleTimeout, WatchTTL: e.cfg.WatchTTL,
-		Logger:   e.log.With("component", "actors"),
+		Logger: e.log.With("component", "actors"), OnHostEvent: e.hostEvent,
 		Commerce: commerceHost{e.hooks.Payments, e.hooks.Coupons}, TimerPeriod: e.cfg.TimerPeriod,
 	}
+	e.startHostEvents()
 	if err := e.deps.EnsureDefaults().Validate(); err != nil {
 		return err
 	}
@@ -235,14 +243,16 @@ type Stats struct {
 	Groups       int   // groups watched by this node's hub
 	Grains       int64 // group and user grains active on this node
 	Store        persistence.Stats
+	Online       int   // users with a connection past its hello
+	HostDropped  int64 // host events (offline pushes, diversion reports) dropped on a full queue
 }
 
 // Stats returns the current counters.
 func (e *Engine) Stats() Stats {
 	e.mu.Lock()
-	n := len(e.conns)
+	n, online := len(e.conns), len(e.online)
 	e.mu.Unlock()
-	s := Stats{Conns: n, ConnsTotal: e.stats.conns.Load(), SlowConsumer: e.stats.slow.Load(), BadFrames: e.stats.badFrames.Load(), Requests: e.stats.requests.Load()}
+	s := Stats{Conns: n, Online: online, HostDropped: e.stats.hostDropped.Load(), ConnsTotal: e.stats.conns.Load(), SlowConsumer: e.stats.slow.Load(), BadFrames: e.stats.badFrames.Load(), Requests: e.stats.requests.Load()}
 	if e.hub != nil {
 		s.Groups = e.hub.Stats().Groups
 	}
@@ -295,6 +305,7 @@ func (e *Engine) teardown() error {
 	if e.node != nil {
 		errs = append(errs, e.node.Stop(false))
 	}
+	e.stopHostEvents() // after the grains: none sends any more
 	if e.store != nil {
 		errs = append(errs, e.store.Close())
 	}

@@ -57,6 +57,12 @@ type Moderation interface {
 type Tier struct {
 	MaxOwnedGroups int
 	MaxMembers     int
+	// MaxFanGroups and MaxFanMembers bound the creator's fan groups, counted
+	// apart from ordinary groups: 0 means Config.MaxFanGroups and
+	// Config.MaxFanMembers (default 50 groups of 2000), a negative
+	// MaxFanGroups none.
+	MaxFanGroups  int
+	MaxFanMembers int
 }
 
 // Tiers is the host's account-tier service.
@@ -76,6 +82,11 @@ type Hooks struct {
 	// Payments and Coupons serve red packets and coupons (payments.go).
 	Payments Payments
 	Coupons  CouponIssuer
+	// Fan groups and creator tools (fans_hooks.go).
+	Fans    FanFacts      // follow edges and fan-club levels: fan-group thresholds
+	Push    OfflinePusher // offline pushes: strong announcements, mentions
+	Reports DivertReports // messages the diversion policy flagged
+	Share   ShareReview   // which groups may be shared outside the platform
 }
 
 // MemoryHost is the in-memory default of every host hook: profiles, a
@@ -91,6 +102,7 @@ type MemoryHost struct {
 	blocked     []string
 	noInvites   map[string]bool
 	ledger      memoryLedger // payments.go
+	fan         memoryFans   // fans_hooks.go
 }
 
 // NewMemoryHost returns an empty host whose users get defaultTier.
@@ -114,6 +126,7 @@ func (h *MemoryHost) Follow(a, b string) {
 		h.follows[a] = map[string]bool{}
 	}
 	h.follows[a][b] = true
+	h.fan.followed(a, b, time.Now())
 	h.mu.Unlock()
 }
 
@@ -256,17 +269,6 @@ func (e *Engine) facts(ctx context.Context, users ...string) (map[string]UserPro
 		out[u] = p
 	}
 	return out, nil
-}
-
-// hostFacts encodes the profiles of users (joiners) for the group grain.
-func (e *Engine) hostFacts(users ...string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.RequestTimeout)
-	defer cancel()
-	f, err := e.facts(ctx, users...)
-	if err != nil {
-		return nil, err
-	}
-	return marshalArgs(actors.HostFacts{Profiles: f, Year: time.Now().UTC().Year()}), nil
 }
 
 // inviteCode asks the moderation hook whether user may issue an invite code

@@ -90,7 +90,7 @@ type admitted struct {
 // args, the host's facts about the joiners travelling with the call, and
 // decodes its reply into res.
 func (e *Engine) admit(r request, g string, args []byte, res any, joiners ...string) (admitted, error) {
-	host, err := e.hostFacts(joiners...)
+	host, err := e.joinFacts(r, g, joiners...)
 	if err != nil {
 		return admitted{}, err
 	}
@@ -261,7 +261,11 @@ func (e *Engine) transfer(r request) ([]byte, error) {
 		return nil, hookErr("tiers", err)
 	}
 	if a.User != user {
-		if err := e.userCall(a.User, actors.OpUserReserve, actors.UserGroupArgs{Group: a.Group, Limit: tier.MaxOwnedGroups}); err != nil {
+		slot, err := e.ownerSlot(user, a.Group, tier)
+		if err != nil {
+			return nil, err
+		}
+		if err := e.userCall(a.User, actors.OpUserReserve, slot); err != nil {
 			if wire.CodeOf(err) == wire.CodeLimitReached {
 				return nil, wire.Errorf(wire.CodeLimitReached, "%s already owns as many groups as their tier allows", a.User)
 			}

@@ -63,6 +63,11 @@ func (e *Engine) myGroups(r request) ([]byte, error) {
 				if mg.LastSeq > mg.ReadSeq {
 					mg.Unread = mg.LastSeq - mg.ReadSeq
 				}
+				for _, seq := range s.Mentions {
+					if seq > mg.ReadSeq {
+						mg.Mentioned++
+					}
+				}
 			} else if wire.CodeOf(err) == wire.CodeNoSuchGroup {
 				_ = e.userCall(user, actors.OpUserRemove, actors.UserGroupArgs{Group: ug.Group})
 				return

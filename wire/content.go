@@ -73,6 +73,8 @@ type Announcement struct {
 	Text string `msgpack:"text"`
 	By   string `msgpack:"by"`
 	At   int64  `msgpack:"at"`
+	// Strong marks a strong-notification announcement (announce_strong).
+	Strong bool `msgpack:"strong,omitempty"`
 }
 
 // AnnounceStateResult says who has not acknowledged the announcement.

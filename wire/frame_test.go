@@ -415,6 +415,8 @@ func TestStrings(t *testing.T) {
 		170: "send_packet", 171: "claim_packet", 172: "packet_info", 173: "recall_packet", 174: "commerce_settings",
 		175: "open_lottery", 176: "enter_lottery", 177: "lottery_info", 178: "post_coupon", 179: "claim_coupon",
 		180: "coupon_info", 181: "create_order_group", 182: "order_event", 183: "balance", 184: "grant", 185: "shop_groups",
+		100: "create_fan_group", 101: "set_fan_group", 102: "fan_groups", 103: "notify_creator", 104: "announce_strong",
+		105: "recall", 106: "set_divert", 107: "share_card", 108: "set_host_facts",
 		0: "op_0", 37: "op_37", 1000: "op_1000", 65535: "op_65535"}
 	for op, s := range ops {
 		if op.String() != s {

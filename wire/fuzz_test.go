@@ -58,10 +58,20 @@ var argTypes = map[wire.Op]func() any{
 	wire.OpPinGroup:      func() any { return new(wire.PinGroupArgs) },
 	wire.OpSearch:        func() any { return new(wire.SearchArgs) },
 	wire.OpNearby:        func() any { return new(wire.NearbyArgs) },
-	wire.OpProfileGroups: func() any { return new(wire.UserArgs) },
-	wire.OpShowOnProfile: func() any { return new(wire.ShowOnProfileArgs) },
-	wire.OpGroupStats:    func() any { return new(wire.GroupArgs) },
-	wire.OpListInvites:   func() any { return new(wire.GroupArgs) },
+
+	wire.OpCreateFanGroup: func() any { return new(wire.CreateFanGroupArgs) },
+	wire.OpSetFanGroup:    func() any { return new(wire.SetFanGroupArgs) },
+	wire.OpFanGroups:      func() any { return new(wire.FanGroupsArgs) },
+	wire.OpNotifyCreator:  func() any { return new(wire.CreatorNoticeArgs) },
+	wire.OpAnnounceStrong: func() any { return new(wire.AnnounceArgs) },
+	wire.OpRecall:         func() any { return new(wire.RecallArgs) },
+	wire.OpSetDivert:      func() any { return new(wire.SetDivertArgs) },
+	wire.OpShareCard:      func() any { return new(wire.GroupArgs) },
+	wire.OpSetHostFacts:   func() any { return new(wire.HostFactsArgs) },
+	wire.OpProfileGroups:  func() any { return new(wire.UserArgs) },
+	wire.OpShowOnProfile:  func() any { return new(wire.ShowOnProfileArgs) },
+	wire.OpGroupStats:     func() any { return new(wire.GroupArgs) },
+	wire.OpListInvites:    func() any { return new(wire.GroupArgs) },
 
 	wire.OpSendPacket:       func() any { return new(wire.SendPacketArgs) },
 	wire.OpClaimPacket:      func() any { return new(wire.PacketArgs) },
@@ -109,6 +119,8 @@ func allTypes() []func() any {
 		func() any { return new(wire.RequestsResult) }, func() any { return new(wire.InviteResult) },
 		func() any { return new(wire.InvitesResult) }, func() any { return new(wire.AnnounceStateResult) },
 		func() any { return new(wire.SearchResult) }, func() any { return new(wire.GroupStats) },
+		func() any { return new(wire.FanGroupsResult) }, func() any { return new(wire.CreatorNoticeResult) },
+		func() any { return new(wire.ShareCard) }, func() any { return new(wire.CustomBody) },
 	}
 	for _, f := range argTypes {
 		out = append(out, f)
@@ -138,6 +150,9 @@ func seedBodies(f *testing.F) [][]byte {
 		&wire.SearchResult{Groups: []wire.GroupCard{{Group: exGroup, Name: "徒步", Owner: "alice", Members: 3, Join: wire.JoinApproval, DistanceKm: 1.25}}},
 		&wire.AnnounceStateResult{Acked: 1, Unacked: []string{"bob"}, Announcement: &wire.Announcement{Seq: 5, Text: "hi", By: "alice", At: exTime}},
 	} {
+		out = append(out, mustMarshal(f, v))
+	}
+	for _, v := range richSends() {
 		out = append(out, mustMarshal(f, v))
 	}
 	for _, c := range hostile() {

@@ -113,6 +113,16 @@ type Message struct {
 type Body struct {
 	Text   *TextBody   `msgpack:"text,omitempty"`
 	System *SystemBody `msgpack:"sys,omitempty"`
+	// Rich bodies (rich.go).
+	Image    *ImageBody    `msgpack:"img,omitempty"`
+	Video    *VideoBody    `msgpack:"video,omitempty"`
+	Live     *LiveBody     `msgpack:"live,omitempty"`
+	Product  *ProductBody  `msgpack:"product,omitempty"`
+	Sticker  *StickerBody  `msgpack:"sticker,omitempty"`
+	Location *LocationBody `msgpack:"loc,omitempty"`
+	Link     *LinkBody     `msgpack:"link,omitempty"`
+	Custom   *CustomBody   `msgpack:"custom,omitempty"`
+	Recalled *RecalledBody `msgpack:"recalled,omitempty"`
 }
 
 // TextBody is a text message.
@@ -158,7 +168,7 @@ const (
 func (m *Message) Check(maxText int) error {
 	switch m.Type {
 	case MsgText:
-		if m.Body.Text == nil || m.Body.System != nil {
+		if m.Body.Text == nil || m.Body.fields() != 1 {
 			return Errorf(CodeBadRequest, "text message needs body.text only")
 		}
 		if m.Body.Text.Text == "" {
@@ -170,17 +180,20 @@ func (m *Message) Check(maxText int) error {
 		if !utf8.ValidString(m.Body.Text.Text) || !utf8.ValidString(m.CMID) {
 			return Errorf(CodeBadRequest, "text is not valid UTF-8")
 		}
-		if len(m.Body.Text.Mentions) > 50 {
-			return Errorf(CodeBadRequest, "more than 50 mentions")
-		}
-		for _, u := range m.Body.Text.Mentions {
-			if u == "" || len(u) > 64 || !utf8.ValidString(u) {
-				return Errorf(CodeBadRequest, "invalid mention")
-			}
+		if err := checkMentions(m.Body.Text.Mentions); err != nil {
+			return err
 		}
 		return nil
-	default:
+	case MsgSystem, MsgRecalled:
 		return Errorf(CodeBadRequest, "message type %d cannot be sent by clients", m.Type)
+	default:
+		if !utf8.ValidString(m.CMID) {
+			return Errorf(CodeBadRequest, "cmid is not valid UTF-8")
+		}
+		if err := m.checkRich(); err != nil {
+			return err
+		}
+		return nil
 	}
 }
 

@@ -11,6 +11,9 @@ type MyGroup struct {
 	Unread   uint64 `msgpack:"unread"`
 	LastTime int64  `msgpack:"last_ts"`
 	Pinned   bool   `msgpack:"pinned,omitempty"`
+	// Mentioned counts messages after ReadSeq that mention the caller
+	// (by name or @all).
+	Mentioned int `msgpack:"mentioned,omitempty"`
 }
 
 // MyGroupsResult lists the caller's groups, pinned first, then by last activity.

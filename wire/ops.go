@@ -43,6 +43,17 @@ const (
 	OpShowOnProfile Op = 34 // ShowOnProfileArgs → Empty
 	OpGroupStats    Op = 35 // GroupArgs → GroupStats
 	OpListInvites   Op = 36 // GroupArgs → InvitesResult
+
+	// Fan groups and creator tools (fans.go), 100-139.
+	OpCreateFanGroup Op = 100 // CreateFanGroupArgs → CreateGroupResult
+	OpSetFanGroup    Op = 101 // SetFanGroupArgs → SeqResult (owner)
+	OpFanGroups      Op = 102 // FanGroupsArgs → FanGroupsResult (a creator's homepage list)
+	OpNotifyCreator  Op = 103 // CreatorNoticeArgs → CreatorNoticeResult (every fan group of the caller)
+	OpAnnounceStrong Op = 104 // AnnounceArgs → SeqResult (a strong-notification announcement)
+	OpRecall         Op = 105 // RecallArgs → SeqResult
+	OpSetDivert      Op = 106 // SetDivertArgs → SeqResult (owner and admins)
+	OpShareCard      Op = 107 // GroupArgs → ShareCard
+	OpSetHostFacts   Op = 108 // HostFactsArgs → Empty (standalone qund with --admin only)
 )
 
 // opNames are the stable names of the operations (logs, docs, the CLI).
@@ -63,6 +74,9 @@ var opNames = [...]string{
 	OpEnterLottery: "enter_lottery", OpLotteryInfo: "lottery_info", OpPostCoupon: "post_coupon",
 	OpClaimCoupon: "claim_coupon", OpCouponInfo: "coupon_info", OpCreateOrderGroup: "create_order_group",
 	OpOrderEvent: "order_event", OpBalance: "balance", OpGrant: "grant", OpShopGroups: "shop_groups",
+	OpCreateFanGroup: "create_fan_group", OpSetFanGroup: "set_fan_group", OpFanGroups: "fan_groups",
+	OpNotifyCreator: "notify_creator", OpAnnounceStrong: "announce_strong", OpRecall: "recall",
+	OpSetDivert: "set_divert", OpShareCard: "share_card", OpSetHostFacts: "set_host_facts",
 }
 
 func (o Op) String() string {

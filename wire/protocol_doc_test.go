@@ -99,6 +99,16 @@ func docExamples(tb testing.TB) []docExample {
 			Args: mustMarshal(tb, &wire.PacketArgs{Group: exGroup, Packet: exPacket})}},
 		{"claim-packet-reply", wire.FrameReply, &wire.Reply{ID: 31, Body: mustMarshal(tb, &wire.ClaimResult{Amount: 123, N: 1, Seq: 46})}},
 		{"packet-empty-error", wire.FrameError, &wire.ErrorFrame{ID: 32, Code: wire.CodePacketEmpty, Msg: "red packet is empty"}},
+		{"product-request", wire.FrameRequest, &wire.Request{ID: 30, Op: wire.OpSend, Args: mustMarshal(tb, &wire.SendArgs{Group: exGroup, CMID: "c-0002",
+			Type: wire.MsgProduct, Body: wire.Body{Product: &wire.ProductBody{ID: "sku-88", Title: "登山杖", Price: 12900, Currency: "CNY"}}})}},
+		{"notify-request", wire.FrameRequest, &wire.Request{ID: 31, Op: wire.OpNotifyCreator, Args: mustMarshal(tb, &wire.CreatorNoticeArgs{
+			ID: "live-20260101", Kind: wire.NoticeLive, Room: "r42", Title: "开播啦"})}},
+		{"notify-reply", wire.FrameReply, &wire.Reply{ID: 31, Body: mustMarshal(tb, &wire.CreatorNoticeResult{Groups: []wire.NoticeGroup{
+			{Group: exGroup, Seq: 58}, {Group: "gfans2", Seq: 7, Dup: true}}})}},
+		{"threshold-error", wire.FrameError, &wire.ErrorFrame{ID: 4, Code: wire.CodeThresholdNotMet,
+			Msg: "follow_days: follow cara for 7 more days (needs 10 days, followed 3)"}},
+		{"recall-push", wire.FramePush, &wire.Push{Group: exGroup, Msgs: []wire.Message{{Seq: 59, Time: 1767225660000, Sender: "bob",
+			Type: wire.MsgSystem, Body: wire.Body{System: &wire.SystemBody{Event: wire.EventRecalled, Actor: "bob", Target: "bob", Text: "57"}}}}}},
 	}
 }
 

@@ -40,6 +40,9 @@ type GroupInfo struct {
 	Dissolved     bool          `msgpack:"dissolved,omitempty"`
 	YourRole      *Role         `msgpack:"your_role,omitempty"`   // absent for non-members
 	MutedUntil    int64         `msgpack:"muted_until,omitempty"` // the caller's own mute
+	// Fan groups (fans.go): the kind, and a fan group's threshold.
+	Kind      GroupKind  `msgpack:"kind,omitempty"`
+	Threshold *Threshold `msgpack:"threshold,omitempty"`
 }
 
 // Profile is a group's public profile. In UpdateGroupArgs a nil field is

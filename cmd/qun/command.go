@@ -23,6 +23,9 @@ type command struct {
 	help     string
 	run      func(*cli) error
 	conn     connKind
+	// check, if set, refuses a bad command line before connecting (a
+	// usage error, exit status 2).
+	check func(*cli) error
 }
 
 // connKind says what a command needs before it runs.
@@ -48,6 +51,7 @@ func table() []section {
 		{"running a group (owner, admins)", concat(moderationCommands, groupContentCommands)},
 		{"my lists and discovery", discoveryCommands},
 		{"commerce (amounts in cents)", commerceCommands},
+		{"fan groups and creator tools", fanCommands},
 	}
 }
 

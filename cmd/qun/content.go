@@ -12,11 +12,9 @@ import (
 // announcements, pins and stats.
 
 var messageCommands = []command{
-	{name: "send", args: "GROUP TEXT...", min: 2, max: -1, help: "send a message; prints its seq once durable",
-		run: call(func(x *cli) (wire.SendResult, error) {
-			return x.c.SendText(x.ctx, x.pos[0], client.NewCMID(), x.rest(1))
-		},
-			func(x *cli, r wire.SendResult) { x.printf("%d\n", r.Seq) })},
+	{name: "send", args: "GROUP [TEXT...] [--at U,U|all] [--image URL --w W --h H] [--video ID|--live ROOM|--product ID|--link URL] [--title T] [--sticker P/ID] [--location LAT,LNG] [--custom TYPE --fields k=v]",
+		min: 1, max: -1, help: "send a message (text, or a rich body); prints its seq once durable", run: cmdSend,
+		check: func(x *cli) error { _, _, err := x.body(); return err }},
 	{name: "history", args: "GROUP [--after SEQ] [--before SEQ] [--limit N]", min: 1, max: 1,
 		help: "print messages, one per line: SEQ SENDER TEXT", run: call(history, printHistory)},
 	{name: "members", args: "GROUP", min: 1, max: 1, help: "list members: USER ROLE", run: cmdMembers},
@@ -78,6 +76,9 @@ func cmdMembers(x *cli) error {
 func printInfo(x *cli, i wire.GroupInfo) {
 	x.printf("group %s\nname %s\nowner %s\nmembers %d/%d\nlast_seq %d\n", i.Group, i.Name, i.Owner, i.Members, i.MaxMember, i.LastSeq)
 	x.printf("policy %s\nsearchable %v\nmembers_invite %v\nmute_all %v\n", policyName(i.Join), i.Searchable, i.MembersInvite, i.MuteAll)
+	if i.Kind == wire.KindFan && i.Threshold != nil {
+		x.printf("kind fan\nthreshold %s\n", i.Threshold.Words())
+	}
 	var location, announcement string
 	if l := i.Location; l != nil {
 		location = fmt.Sprintf("%g,%g %s", l.Lat, l.Lng, l.City)
@@ -113,6 +114,9 @@ func printMyGroups(x *cli, gs []wire.MyGroup) {
 		if mg.Pinned {
 			pin = " [pinned]"
 		}
+		if mg.Mentioned > 0 {
+			pin += fmt.Sprintf(" [@me %d]", mg.Mentioned)
+		}
 		x.printf("%s %s unread=%d last_seq=%d%s\n", mg.Group, mg.Name, mg.Unread, mg.LastSeq, pin)
 	}
 }
@@ -132,7 +136,11 @@ func cmdAnnouncement(x *cli) error {
 		x.printf("%s has no announcement\n", x.pos[0])
 		return nil
 	}
-	x.printf("announcement #%d by %s at %s\n%s\n", a.Seq, a.By, fmtTime(a.At), a.Text)
+	strong := ""
+	if a.Strong {
+		strong = " [strong: acknowledge it with qun ack]"
+	}
+	x.printf("announcement #%d by %s at %s%s\n%s\n", a.Seq, a.By, fmtTime(a.At), strong, a.Text)
 	if *i.YourRole < wire.RoleAdmin {
 		return nil
 	}

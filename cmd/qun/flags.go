@@ -86,6 +86,7 @@ type opts struct {
 	lat, lng, radius          float64
 	searchable, membersInvite bool
 	com                       *commerceOpts // commerce.go
+	fan                       *fanOpts      // fans.go
 }
 
 func newOpts(fs *flag.FlagSet) *opts {
@@ -110,6 +111,7 @@ func newOpts(fs *flag.FlagSet) *opts {
 	fs.BoolVar(&o.searchable, "searchable", false, "listed by search and nearby (update)")
 	fs.BoolVar(&o.membersInvite, "members-invite", false, "members may invite (update)")
 	o.com = newCommerceOpts(fs)
+	o.fan = newFanOpts(fs)
 	return o
 }
 

@@ -81,7 +81,7 @@ func fmtTime(ms int64) string {
 func formatMsg(m wire.Message) string {
 	switch {
 	case m.Body.Text != nil:
-		return fmt.Sprintf("%d %s %s", m.Seq, m.Sender, m.Body.Text.Text)
+		return fmt.Sprintf("%d %s %s", m.Seq, m.Sender, m.Line())
 	case m.Body.System != nil:
 		s := m.Body.System
 		text := "* " + s.Event
@@ -100,7 +100,7 @@ func formatMsg(m wire.Message) string {
 		}
 		return fmt.Sprintf("%d %s %s", m.Seq, who, text)
 	}
-	return fmt.Sprintf("%d %s [message type %d]", m.Seq, m.Sender, m.Type)
+	return fmt.Sprintf("%d %s %s", m.Seq, m.Sender, oneLine(m.Line()))
 }
 
 // formatNotice renders a notice on one line; group is the chat's group.

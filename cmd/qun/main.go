@@ -81,6 +81,11 @@ func run(args []string, stdin io.Reader, stdout io.Writer) (int, error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	x := &cli{g: g, ctx: ctx, o: o, pos: pos, in: stdin, out: stdout}
+	if spec.check != nil {
+		if err := spec.check(x); err != nil {
+			return 2, err
+		}
+	}
 	if spec.conn == needClient {
 		c, err := client.Dial(ctx, g.server, client.Options{Token: g.token, Name: cliName})
 		if err != nil {

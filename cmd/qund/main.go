@@ -123,6 +123,10 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := loadHostFacts(e, o.hostFacts); err != nil {
+		_ = e.Close()
+		return err
+	}
 	life.set(stateReady)
 	// One line on stdout so people and scripts know where it listens.
 	fmt.Fprintf(stdout, "qund listening on %s (data %s, gossip %s)\n", e.Addr(), displayDir(cfg.DataDir), e.GossipAddr())

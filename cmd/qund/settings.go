@@ -21,6 +21,7 @@ type options struct {
 	adminToken string
 	ledger     string        // the in-memory payments host's ledger file
 	archive    time.Duration // order groups: writable this long after delivery
+	hostFacts  string        // fans.go
 }
 
 // defaultOptions are qund's defaults: engine.DefaultConfig, except that a
@@ -102,6 +103,14 @@ var settings = []setting{
 	list("operators", "users who may grant balances in the in-memory payments host and create and drive order groups", func(o *options) *[]string { return &o.cfg.Operators }),
 	str("ledger", `the in-memory payments host's ledger file (fsync'd); "" = DATA/ledger.jsonl, "-" = memory only`, func(o *options) *string { return &o.ledger }),
 	duration("order-archive-after", "an order group stays writable this long after delivery or cancellation, then is archived", func(o *options) *time.Duration { return &o.archive }),
+	// Fan groups and creator tools (fans.go).
+	list("fan-admins", "users who may seed follow edges and fan-club levels with set_host_facts (qun hostfacts)", func(o *options) *[]string { return &o.cfg.Fans.Admins }),
+	str("host-facts", `JSON file of follow edges and fan-club levels loaded at start (docs/embedding.md); "" none`, func(o *options) *string { return &o.hostFacts }),
+	integer("fan-max-groups", "fan groups a creator may own (default tier)", func(o *options) *int { return &o.cfg.Fans.MaxFanGroups }),
+	integer("fan-max-members", "member limit of a fan group (default tier)", func(o *options) *int { return &o.cfg.Fans.MaxFanMembers }),
+	integer("group-at-all-per-day", "@all mentions a group may post per day", func(o *options) *int { return &o.cfg.Group.Fans.AtAllPerDay }),
+	divertSetting(),
+	millis("group-recall-window", "how long a sender may recall their own message", func(o *options) *int64 { return &o.cfg.Group.Fans.RecallWindow }),
 }
 
 func str(name, doc string, f func(*options) *string) setting {
