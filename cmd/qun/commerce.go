@@ -65,7 +65,6 @@ func newCommerceOpts(fs *flag.FlagSet) *commerceOpts {
 	fs.IntVar(&o.winners, "winners", 1, "lottery winners")
 	fs.DurationVar(&o.deadline, "deadline", 0, "lottery deadline, from now")
 	fs.StringVar(&o.rule, "rule", "", "lottery entry rule: any, posted or follows")
-	fs.StringVar(&o.title, "title", "", "coupon title")
 	fs.Int64Var(&o.value, "value", 0, "coupon value in cents")
 	fs.Int64Var(&o.threshold, "threshold", 0, "coupon minimum order in cents")
 	fs.StringVar(&o.buyer, "buyer", "", "order buyer")
@@ -170,7 +169,7 @@ func cmdCouponPost(x *cli) error {
 	if valid <= 0 {
 		valid = 24 * time.Hour
 	}
-	r, err := x.c.PostCoupon(x.ctx, wire.PostCouponArgs{Group: x.pos[0], Title: o.title, Value: o.value, Threshold: o.threshold,
+	r, err := x.c.PostCoupon(x.ctx, wire.PostCouponArgs{Group: x.pos[0], Title: x.o.fan.title, Value: o.value, Threshold: o.threshold,
 		Count: o.count, ValidUntil: time.Now().Add(valid).UnixMilli()})
 	if err != nil {
 		return err
