@@ -153,7 +153,7 @@ const (
 	auxDue          = "due" // the due time last written to the timer index
 )
 
-func (g *GroupMachine) rt() *commerceRT {
+func (g *GroupMachine) crt() *commerceRT {
 	if g.com == nil {
 		g.com = &commerceRT{pendingDebit: map[string]*packetState{}, done: map[string]bool{},
 			entries: map[string]map[string]bool{}, owed: map[string]HostCall{}}
@@ -180,7 +180,7 @@ func (g *GroupMachine) cs() *commerceState {
 
 // owe records a host call to make (apply and LoadAux call it).
 func (g *GroupMachine) owe(c HostCall) {
-	if r := g.rt(); !r.done[c.Key] {
+	if r := g.crt(); !r.done[c.Key] {
 		r.owed[c.Key] = c
 	}
 }
@@ -222,7 +222,7 @@ func (g *GroupMachine) DueWritten() int64 {
 // SetDueWritten records the due time the grain wrote, and returns the aux
 // write that remembers it.
 func (g *GroupMachine) SetDueWritten(due int64) AuxWrite {
-	g.rt().dueAt = due
+	g.crt().dueAt = due
 	if due == 0 {
 		return AuxWrite{Key: auxDue}
 	}
@@ -328,7 +328,7 @@ func (g *GroupMachine) HostDone(now int64, c HostCall, err error) Effects {
 
 // confirm marks key done and returns the aux write that records it.
 func (g *GroupMachine) confirm(key string, refused *wire.Error) Effects {
-	r := g.rt()
+	r := g.crt()
 	delete(r.owed, key)
 	r.done[key] = true
 	text := ""
@@ -340,7 +340,7 @@ func (g *GroupMachine) confirm(key string, refused *wire.Error) Effects {
 
 // loadCommerceAux restores one commerce aux key; false if key is not one.
 func (g *GroupMachine) loadCommerceAux(key string, value []byte) (bool, error) {
-	r := g.rt()
+	r := g.crt()
 	switch {
 	case strings.HasPrefix(key, auxPendingDebit):
 		var p packetState
@@ -380,8 +380,8 @@ func (g *GroupMachine) applyCommerce(m *wire.Message, c *commerceChange) {
 		p := *c.Packet
 		p.Seq = m.Seq
 		cs.Packets[p.ID] = &p
-		delete(g.rt().pendingDebit, p.ID)
-		delete(g.rt().owed, p.ID+"/debit")
+		delete(g.crt().pendingDebit, p.ID)
+		delete(g.crt().owed, p.ID+"/debit")
 	case c.Claim != nil && m.Body.System != nil && m.Body.System.Event == wire.EventPacketClaimed:
 		if p := cs.Packets[c.Claim.Ref]; p != nil {
 			p.Claims = append(p.Claims, claimState{User: c.Claim.User, Amount: c.Claim.Amount, At: m.Time, Seq: m.Seq})
@@ -417,7 +417,7 @@ func (g *GroupMachine) applyCommerce(m *wire.Message, c *commerceChange) {
 					break
 				}
 			}
-			delete(g.rt().owed, cp.ID+"/"+c.Release.User)
+			delete(g.crt().owed, cp.ID+"/"+c.Release.User)
 		}
 	case c.Order != nil:
 		o := *c.Order

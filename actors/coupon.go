@@ -97,7 +97,7 @@ func (g *GroupMachine) issued(now int64, c HostCall, refused *wire.Error) Effect
 		e.Answers = []Answer{{Key: c.Key, Reply: mustMarshal(wire.SeqResult{Seq: g.st.LastSeq})}}
 		return e
 	}
-	delete(g.rt().owed, c.Key)
+	delete(g.crt().owed, c.Key)
 	rec := g.commerceRecord(now, wire.EventCouponReleased, c.User, "", refused.Msg, &wire.CommerceEvent{Coupon: c.Ref},
 		&commerceChange{Release: &claimChange{Ref: c.Ref, User: c.User}})
 	if refused.Code != wire.CodeRejected {

@@ -102,7 +102,7 @@ func (g *GroupMachine) enterLottery(r *req[wire.LotteryArgs]) Effects {
 			return fail(wire.CodeNotEligible, "only members who follow %q may enter", g.st.Owner)
 		}
 	}
-	rt := g.rt()
+	rt := g.crt()
 	if rt.entries[l.ID][r.User] {
 		return ok(wire.Empty{})
 	}
@@ -115,7 +115,7 @@ func (g *GroupMachine) enterLottery(r *req[wire.LotteryArgs]) Effects {
 
 // entrants is the canonical entry list of a lottery.
 func (g *GroupMachine) entrants(id string) []string {
-	m := g.rt().entries[id]
+	m := g.crt().entries[id]
 	out := make([]string, 0, len(m))
 	for u := range m {
 		out = append(out, u)
@@ -141,7 +141,7 @@ func (g *GroupMachine) lotteryInfo(r *req[wire.LotteryArgs]) Effects {
 		return refuse(err)
 	}
 	res := wire.LotteryInfo{Lottery: l.ID, Prize: l.Prize, Winners: l.Winners, Deadline: l.Deadline, Rule: l.Rule,
-		SeedHash: l.SeedHash, Entries: len(g.rt().entries[l.ID]), Entered: g.rt().entries[l.ID][r.User], Drawn: l.Drawn}
+		SeedHash: l.SeedHash, Entries: len(g.crt().entries[l.ID]), Entered: g.crt().entries[l.ID][r.User], Drawn: l.Drawn}
 	if l.Drawn {
 		res.Won, res.Seed = l.Won, hex.EncodeToString(l.Seed)
 		res.Entrants = g.entrants(l.ID)

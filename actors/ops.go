@@ -22,6 +22,9 @@ const (
 	OpIndexGet     wire.Op = 1203 // IndexGetArgs → wire.SearchResult (cards of the named groups known here)
 	OpIndexByOwner wire.Op = 1204 // wire.UserArgs → wire.SearchResult (searchable groups the user owns)
 	OpIndexShops   wire.Op = 1270 // wire.UserArgs → wire.SearchResult (the user's shop groups: the shop page)
+
+	// Group grain, live rooms (room.go).
+	OpRoomReport wire.Op = 1300 // RoomReportArgs → RoomReportResult: a hub's viewer count, the room's total
 )
 
 // Internal operation codes of fan groups and creator tools (1900-1919).

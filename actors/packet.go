@@ -66,7 +66,7 @@ func (p *packetState) creditCall(group string, n int) HostCall {
 }
 
 func (g *GroupMachine) openPackets() int {
-	n := len(g.rt().pendingDebit)
+	n := len(g.crt().pendingDebit)
 	if c := g.st.Commerce; c != nil {
 		for _, p := range c.Packets {
 			if p.open() {
@@ -139,7 +139,7 @@ func (g *GroupMachine) sendPacket(r *req[wire.SendPacketArgs]) Effects {
 	}
 	p := &packetState{ID: id, Sender: r.User, Mode: uint8(mode), Total: a.Total, Shares: shares, Seed: r.host.Seed,
 		Only: a.Only, Greeting: a.Greeting, Expires: r.Now + ttl}
-	g.rt().pendingDebit[id] = p
+	g.crt().pendingDebit[id] = p
 	call := p.debitCall(g.st.ID)
 	g.owe(call)
 	// The pending packet is durable before the host is asked; the reply
@@ -150,7 +150,7 @@ func (g *GroupMachine) sendPacket(r *req[wire.SendPacketArgs]) Effects {
 // packetRetry answers a send_packet retry (same sender and cmid): the
 // packet once posted, or a wait for the debit still owed.
 func (g *GroupMachine) packetRetry(user, id string) Effects {
-	if p := g.rt().pendingDebit[id]; p != nil && p.Sender == user {
+	if p := g.crt().pendingDebit[id]; p != nil && p.Sender == user {
 		return Effects{Hold: id + "/debit"}
 	}
 	if c := g.st.Commerce; c != nil {
@@ -171,7 +171,7 @@ func (g *GroupMachine) packetSenders() wire.Role {
 
 // hasRef reports whether id is already a packet, lottery or coupon here.
 func (g *GroupMachine) hasRef(id string) bool {
-	if _, ok := g.rt().pendingDebit[id]; ok {
+	if _, ok := g.crt().pendingDebit[id]; ok {
 		return true
 	}
 	c := g.st.Commerce
@@ -186,7 +186,7 @@ func (g *GroupMachine) hasRef(id string) bool {
 
 // debited takes the host's answer to a packet's debit.
 func (g *GroupMachine) debited(now int64, c HostCall, refused *wire.Error) Effects {
-	r := g.rt()
+	r := g.crt()
 	p := r.pendingDebit[c.Ref]
 	delete(r.owed, c.Key)
 	delete(r.pendingDebit, c.Ref)

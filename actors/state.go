@@ -57,6 +57,8 @@ type groupState struct {
 	Commerce *commerceState `msgpack:"commerce,omitempty"`
 	// Fan groups and creator tools (fans.go).
 	Fan fanState `msgpack:"fan,omitempty"`
+	// Room is set for a live room (room_state.go).
+	Room *roomState `msgpack:"room,omitempty"`
 }
 
 // inviteState is an invite code as the group keeps it (aux KV).
@@ -87,6 +89,8 @@ type GroupMachine struct {
 	acks    map[string]uint64 // user → seq of the announcement acknowledged
 	auxOut  []AuxWrite        // produced by apply, collected by TakeAux
 	com     *commerceRT       // commerce aux state and host calls owed (commerce.go)
+
+	room *roomRuntime // a live room's unpersisted state (room_state.go)
 }
 
 // NewGroupMachine returns the machine of a group that does not exist yet.

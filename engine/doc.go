@@ -40,6 +40,8 @@
 // runs order groups (CreateOrderGroup, OrderEvent), the shop page and the
 // in-memory host's balances; payments.go is the Payments and CouponIssuer
 // hooks and the MemoryHost's wallet.
+// rest; room.go live rooms (OpenRoom, watching, the hub's viewers); grain.go
+// and args.go the grain calls and argument helpers they share.
 // Fan groups and creator tools: fans.go (their routes and NotifyCreator),
 // fans_hooks.go (the Fans, Push, Reports and Share hooks and their
 // MemoryHost defaults), fans_config.go (Config.Fans) and host_events.go

@@ -52,6 +52,7 @@ func table() []section {
 		{"my lists and discovery", discoveryCommands},
 		{"commerce (amounts in cents)", commerceCommands},
 		{"fan groups and creator tools", fanCommands},
+		{"live rooms", roomCommands},
 	}
 }
 
