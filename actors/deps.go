@@ -36,6 +36,8 @@ type Deps struct {
 	// TimerPeriod is how often the node scans its due-time index
 	// (timers.go). Default 1 s.
 	TimerPeriod time.Duration
+	// Stats counts grains by kind, if set (metrics). Default nil: none.
+	Stats *GrainStats
 	// OnHostEvent receives host events (offline pushes, diversion reports)
 	// once their message is durable. It is called from the grain, so it
 	// must not block. Default: drop them.
