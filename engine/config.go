@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -119,6 +120,16 @@ type Config struct {
 	// (packet expiry, lottery draw, order archive, a payment to retry).
 	// Default 1 s.
 	TimerPeriod time.Duration
+	// Limits bound connections and request rates (limits.go). Default
+	// DefaultLimits().
+	Limits Limits
+	// TLS, when set, serves the client listener over TLS (tls.go). Default
+	// nil: plain TCP.
+	TLS *tls.Config
+	// PreviousSecrets are secrets that still verify tokens (those minted
+	// with them carry their key id, kid) during a secret rotation; tokens
+	// are minted with Secret only. Default none.
+	PreviousSecrets [][]byte
 	// Fans configures fan groups and creator tools. Default
 	// DefaultFanConfig().
 	Fans FanConfig
@@ -147,6 +158,7 @@ func DefaultConfig() Config {
 		CreateMinFriends: 1,
 		DefaultTier:      Tier{MaxOwnedGroups: 4, MaxMembers: 200},
 		TimerPeriod:      time.Second,
+		Limits:           DefaultLimits(),
 		Fans:             DefaultFanConfig(),
 	}
 }
@@ -195,6 +207,14 @@ func (c *Config) Validate() error {
 	}
 	if c.Group.MaxReplyBytes > c.MaxFrameSize-1024 {
 		return bad("Group.MaxReplyBytes %d must stay 1 KiB under MaxFrameSize %d", c.Group.MaxReplyBytes, c.MaxFrameSize)
+	}
+	if err := c.Limits.Validate(); err != nil {
+		return err
+	}
+	for _, p := range c.PreviousSecrets {
+		if len(p) < 16 {
+			return bad("a previous secret is shorter than 16 bytes")
+		}
 	}
 	if err := c.Group.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
