@@ -13,6 +13,10 @@ func (g *GroupMachine) apply(r *record) {
 	if c == nil {
 		c = &change{}
 	}
+	if c.Commerce != nil {
+		g.applyCommerce(m, c.Commerce)
+		return
+	}
 	switch m.Type {
 	default: // text and rich messages (and their recalled tombstones on replay)
 		if m.CMID != "" {

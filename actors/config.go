@@ -44,6 +44,9 @@ type GroupConfig struct {
 	// Categories, if not empty, is the list a group's category must come
 	// from. Default empty (any category up to 32 bytes).
 	Categories []string
+	// Commerce bounds red packets, lotteries, coupons and order groups.
+	// Default DefaultCommerceConfig().
+	Commerce CommerceConfig
 	// Fans bounds fan groups and creator tools. Default DefaultFanConfig().
 	Fans FanConfig
 	// Room bounds live rooms. Default DefaultRoomConfig().
@@ -56,7 +59,7 @@ func DefaultGroupConfig() GroupConfig {
 		MaxMembers: 200, MaxText: 4096, DedupWindow: 5 * 60 * 1000, DedupMax: 10000,
 		PageMax: 200, SnapshotEvery: 1000, MaxReplyBytes: 60 << 10,
 		MaxAdmins: 10, MaxPins: 10, InviteTTL: 7 * day, MaxInvites: 100, RequestTTL: 7 * day,
-		MaxRequests: 1000, MaxAnnounce: 2000, Fans: DefaultFanConfig(), Room: DefaultRoomConfig(),
+		MaxRequests: 1000, MaxAnnounce: 2000, Commerce: DefaultCommerceConfig(), Fans: DefaultFanConfig(), Room: DefaultRoomConfig(),
 	}
 }
 
@@ -81,6 +84,9 @@ func (c GroupConfig) Validate() error {
 		return fmt.Errorf("actors: InviteTTL must be in (0, 30 days], RequestTTL > 0")
 	case c.MaxAnnounce < 1:
 		return fmt.Errorf("actors: MaxAnnounce %d < 1", c.MaxAnnounce)
+	}
+	if err := c.Commerce.Validate(); err != nil {
+		return err
 	}
 	if err := c.Fans.Validate(); err != nil {
 		return err

@@ -31,6 +31,9 @@ func (g *GroupMachine) send(r *req[wire.SendArgs]) Effects {
 	if err := g.unmuted(r.User, r.Now); err != nil {
 		return refuse(err)
 	}
+	if err := g.writable(); err != nil {
+		return refuse(err)
+	}
 	if g.st.MuteAll && g.st.Members[r.User].Role == wire.RoleMember {
 		return fail(wire.CodeMuted, "group %q is muted: only the owner and admins may speak", g.st.ID)
 	}

@@ -28,6 +28,14 @@ type Deps struct {
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Commerce is the host the grains call for payments and coupons
+	// (commerce.go). Default nil: such calls are refused.
+	Commerce CommerceHost
+	// HostTimeout bounds one host call (and one timer tick). Default 5 s.
+	HostTimeout time.Duration
+	// TimerPeriod is how often the node scans its due-time index
+	// (timers.go). Default 1 s.
+	TimerPeriod time.Duration
 	// Stats counts grains by kind, if set (metrics). Default nil: none.
 	Stats *GrainStats
 	// OnHostEvent receives host events (offline pushes, diversion reports)
@@ -69,6 +77,12 @@ func (d *Deps) EnsureDefaults() *Deps {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.HostTimeout <= 0 {
+		d.HostTimeout = 5 * time.Second
+	}
+	if d.TimerPeriod <= 0 {
+		d.TimerPeriod = time.Second
+	}
 	if d.OnHostEvent == nil {
 		d.OnHostEvent = func(HostEvent) {}
 	}
@@ -84,6 +98,8 @@ func (d *Deps) Validate() error {
 		return fmt.Errorf("actors: Deps.IdleTimeout %v <= 0", d.IdleTimeout)
 	case d.WatchTTL <= 0:
 		return fmt.Errorf("actors: Deps.WatchTTL %v <= 0", d.WatchTTL)
+	case d.HostTimeout <= 0 || d.TimerPeriod <= 0:
+		return fmt.Errorf("actors: Deps.HostTimeout and Deps.TimerPeriod must be positive")
 	case d.Logger == nil || d.Now == nil:
 		return fmt.Errorf("actors: Deps.Logger and Deps.Now are required (see EnsureDefaults)")
 	}

@@ -35,6 +35,14 @@
 // handler, which receives its arguments decoded (req[T]). A new group op is
 // one row and its handler.
 //
+// Commerce (commerce.go: state, host calls as effects, Tick, HostDone;
+// packet.go, lottery.go, coupon.go, order.go: the handlers) keeps money out
+// of the machine: a debit, credit or coupon issue is an effect the grain
+// makes once the record it depends on is durable, and its outcome comes
+// back as an input. commerce_grain.go makes those calls and keeps the due
+// time; timers.go is the node's durable timer (a sorted due-time index in
+// the store, scanned every TimerPeriod, waking groups that are due).
+//
 // Around it: group_grain.go carries a machine's effects out (every grain
 // kind runs on dispatcher.go's warm workers); encoded.go
 // keeps each message's bytes from when it was written, so journal entries,

@@ -34,8 +34,13 @@ type HostFacts struct {
 	Profiles   map[string]UserFacts `msgpack:"profiles,omitempty"`    // joiners' profiles
 	Code       string               `msgpack:"code,omitempty"`        // create_invite: the new code
 	Year       int                  `msgpack:"year,omitempty"`        // the current year, for ages
-	Fan        *FanFacts            `msgpack:"fan,omitempty"`         // join, fan card: the caller as a fan of the owner
-	Message    *wire.Message        `msgpack:"msg,omitempty"`         // recall: the message as the journal holds it
+	// Commerce (commerce.go): a new packet's, lottery's or coupon's id and
+	// seed, and whether the caller follows the group's owner.
+	ID      string        `msgpack:"id,omitempty"`
+	Seed    []byte        `msgpack:"seed,omitempty"`
+	Follows bool          `msgpack:"follows,omitempty"`
+	Fan     *FanFacts     `msgpack:"fan,omitempty"` // join, fan card: the caller as a fan of the owner
+	Message *wire.Message `msgpack:"msg,omitempty"` // recall: the message as the journal holds it
 }
 
 // GroupSummary answers OpSummary.
@@ -90,6 +95,12 @@ type Effects struct {
 	// Notice, if set, goes to the listed users' live connections.
 	Notice   *wire.Notice
 	NoticeTo []string
+	// Commerce (commerce.go): host calls to make once this effect's writes
+	// are durable; a reply the grain holds (instead of answering) until an
+	// Answer with the same key; answers to replies held earlier.
+	Calls   []HostCall
+	Hold    string
+	Answers []Answer
 	// Rewrites replace journal records already written (a recalled
 	// message's tombstone); they are persisted with Records, never pushed.
 	Rewrites []record
@@ -173,6 +184,7 @@ type change struct {
 	Seq           uint64           `msgpack:"seq,omitempty"`  // pinned/unpinned message
 	Fan           *fanChange       `msgpack:"fan,omitempty"`  // fans.go
 	Room          *roomState       `msgpack:"room,omitempty"` // room opened or reconfigured
+	Commerce      *commerceChange  `msgpack:"com,omitempty"`
 }
 
 // none is the argument type of ops that take no arguments.

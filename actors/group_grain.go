@@ -74,6 +74,7 @@ type groupGrain struct {
 	notices  []pendingNotice
 	hostEvs  []HostEvent // in seq order, told to the host once durable
 	watchers map[string]*watcher
+	commerceGrain
 	// chatterHi is the highest room chatter seq in the batch being
 	// gathered: chatter goes to aux keys, not the journal (room_grain.go).
 	chatterHi uint64
@@ -103,6 +104,12 @@ func (g *groupGrain) Receive(ctx actor.Context) {
 		g.onPersisted(ctx, msg)
 	case *actor.ReceiveTimeout:
 		g.idle(ctx)
+	case *hostDone:
+		g.onHostDone(ctx, msg)
+	case tick:
+		g.tick(ctx)
+	case *actor.Stopping:
+		g.stopTimer()
 	}
 }
 
@@ -137,7 +144,9 @@ func (g *groupGrain) load() {
 	if err != nil {
 		g.broken = err
 		g.deps.Logger.Error("group recovery failed", slog.String("group", g.id), slog.Any("err", err))
+		return
 	}
+	g.loaded()
 }
 
 func (g *groupGrain) call(ctx actor.Context, c *pb.Call) {
@@ -145,8 +154,18 @@ func (g *groupGrain) call(ctx actor.Context, c *pb.Call) {
 		ctx.Respond(&pb.Result{Code: uint32(wire.CodeUnavailable), Error: "group unavailable: " + g.broken.Error()})
 		return
 	}
+	if wire.Op(c.Op) == OpTick {
+		g.tick(ctx)
+		ctx.Respond(&pb.Result{})
+		return
+	}
 	now := g.deps.Now().UnixMilli()
 	eff := g.m.Handle(Command{Now: now, User: c.User, Op: wire.Op(c.Op), Args: c.Args, Host: c.Host})
+	g.carry(ctx, eff, ctx.Sender())
+}
+
+// carry carries out effects; the reply (if any) goes to to.
+func (g *groupGrain) carry(ctx actor.Context, eff Effects, to *actor.PID) {
 	var res *pb.Result
 	switch {
 	case eff.Err != nil:
@@ -165,7 +184,9 @@ func (g *groupGrain) call(ctx actor.Context, c *pb.Call) {
 		_, entry, err := encodeRecord(&eff.Rewrites[i])
 		if err != nil {
 			g.fatal(err)
-			ctx.Respond(&pb.Result{Code: uint32(wire.CodeUnavailable), Error: "storage failed"})
+			if to != nil {
+				ctx.Send(to, &pb.Result{Code: uint32(wire.CodeUnavailable), Error: "storage failed"})
+			}
 			return
 		}
 		g.unsent = append(g.unsent, persistence.Event{Stream: stream, Seq: eff.Rewrites[i].Msg.Seq, Data: entry})
@@ -180,7 +201,9 @@ func (g *groupGrain) call(ctx actor.Context, c *pb.Call) {
 			msg, entry, err = encodeRecord(r)
 			if err != nil {
 				g.fatal(err)
-				ctx.Respond(&pb.Result{Code: uint32(wire.CodeUnavailable), Error: "storage failed"})
+				if to != nil {
+					ctx.Send(to, &pb.Result{Code: uint32(wire.CodeUnavailable), Error: "storage failed"})
+				}
 				return
 			}
 			g.unsent = append(g.unsent, persistence.Event{Stream: stream, Seq: r.Msg.Seq, Data: entry})
@@ -199,7 +222,12 @@ func (g *groupGrain) call(ctx actor.Context, c *pb.Call) {
 	if eff.Notice != nil && len(eff.NoticeTo) > 0 {
 		g.notices = append(g.notices, pendingNotice{batch: g.batch, to: eff.NoticeTo, n: eff.Notice})
 	}
-	if (len(g.unsent) > 0 || len(g.aux) > 0 || len(g.notices) > 0) && !g.flushing {
+	if eff.Hold != "" {
+		g.hold(eff.Hold, to)
+		to = nil
+	}
+	g.carryCommerce(ctx, &eff)
+	if (len(g.unsent) > 0 || len(g.aux) > 0 || len(g.notices) > 0 || len(g.kv) > 0) && !g.flushing {
 		// The flush goes to the back of the mailbox: every call already queued
 		// joins this batch.
 		g.flushing = true
@@ -209,16 +237,19 @@ func (g *groupGrain) call(ctx actor.Context, c *pb.Call) {
 	if eff.ReplyBatch {
 		batch = g.batch
 	}
-	if eff.ReplyAfter > g.m.Durable() || batch > g.durableB {
-		g.replies = append(g.replies, pendingReply{to: ctx.Sender(), after: eff.ReplyAfter, batch: batch, res: res})
+	if to == nil {
 		return
 	}
-	ctx.Respond(res)
+	if eff.ReplyAfter > g.m.Durable() || batch > g.durableB {
+		g.replies = append(g.replies, pendingReply{to: to, after: eff.ReplyAfter, batch: batch, res: res})
+		return
+	}
+	ctx.Send(to, res)
 }
 
 func (g *groupGrain) flush() {
 	g.flushing = false
-	if len(g.unsent) == 0 && len(g.aux) == 0 && len(g.notices) == 0 {
+	if len(g.unsent) == 0 && len(g.aux) == 0 && len(g.notices) == 0 && len(g.kv) == 0 {
 		return
 	}
 	stream := groupStream(g.id)
@@ -239,6 +270,7 @@ func (g *groupGrain) flush() {
 		}
 	}
 	g.aux = nil
+	g.flushKV(b)
 	if g.drop {
 		// The batch applies the drop first, then its events and a snapshot
 		// at the newest seq, so recovery starts after the dropped history.
@@ -307,6 +339,7 @@ func (g *groupGrain) onPersisted(ctx actor.Context, p *persisted) {
 		k++
 	}
 	g.notices = append(g.notices[:0], g.notices[k:]...)
+	g.dispatchReady(ctx)
 	h := 0
 	for h < len(g.hostEvs) && g.hostEvs[h].Seq <= d {
 		g.deps.OnHostEvent(g.hostEvs[h])
@@ -466,7 +499,7 @@ func (g *groupGrain) idle(ctx actor.Context) {
 			delete(g.watchers, k)
 		}
 	}
-	if len(g.watchers) > 0 || g.inflight > 0 || len(g.unsent) > 0 || len(g.replies) > 0 || len(g.aux) > 0 || len(g.notices) > 0 {
+	if len(g.watchers) > 0 || g.inflight > 0 || len(g.unsent) > 0 || len(g.replies) > 0 || len(g.aux) > 0 || len(g.notices) > 0 || g.commerceBusy() {
 		// Proto.Actor's receive timeout fires once: arm it again.
 		ctx.SetReceiveTimeout(g.deps.IdleTimeout)
 		return

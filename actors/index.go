@@ -37,6 +37,7 @@ type IndexEntry struct {
 	Join       wire.JoinPolicy `msgpack:"join"`
 	Searchable bool            `msgpack:"searchable"`
 	Dissolved  bool            `msgpack:"dissolved,omitempty"` // remove from the index
+	Shop       bool            `msgpack:"shop,omitempty"`      // a shop group: on its owner's shop page
 }
 
 // Card renders an entry for clients.
@@ -526,6 +527,18 @@ func (x *Index) Get(groups []string) ([]wire.GroupCard, error) {
 
 // ByOwner returns the searchable groups user owns, by member count (more
 // first), then group id.
+func (x *Index) Shops(user string) []wire.GroupCard {
+	out := []wire.GroupCard{}
+	for _, id := range x.owners[user] {
+		if s := &x.slots[id]; s.e.Shop && s.e.Owner == user {
+			out = append(out, s.e.Card())
+		}
+	}
+	SortByMembers(out)
+	return out
+}
+
+// ByOwner returns the searchable groups user owns.
 func (x *Index) ByOwner(user string) []wire.GroupCard {
 	out := []wire.GroupCard{}
 	for _, id := range x.owners[user] {

@@ -151,6 +151,8 @@ func (a *indexActor) handle(c *pb.Call) ([]byte, error) {
 		cards, err = query(c.Args, func(g IndexGetArgs) ([]wire.GroupCard, error) { return a.idx.Get(g.Groups) })
 	case OpIndexByOwner:
 		cards, err = query(c.Args, func(u wire.UserArgs) ([]wire.GroupCard, error) { return a.idx.ByOwner(u.User), nil })
+	case OpIndexShops:
+		cards, err = query(c.Args, func(u wire.UserArgs) ([]wire.GroupCard, error) { return a.idx.Shops(u.User), nil })
 	default:
 		return nil, wire.Errorf(wire.CodeUnknownOp, "unknown index operation %d", c.Op)
 	}

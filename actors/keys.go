@@ -11,6 +11,11 @@ package actors
 //	ga/<group>/c/<slot>   a live room's retained chatter message (aux KV)
 //	u/<user>              a user's state (KV)
 //	ix/<group>            a group's discovery entry (KV)
+//	ga/<group>/pd/<id>    a red packet waiting for its debit (aux KV, commerce.go)
+//	ga/<group>/ok/<key>   a host call confirmed (aux KV)
+//	ga/<group>/le/<l>/<u> a lottery entry (aux KV)
+//	ga/<group>/due        the due time the group last wrote to the index
+//	dq/<due ms>/<group>   the node's due-time index (timers.go)
 const (
 	groupStreamPrefix = "g/"
 	groupAuxPrefix    = "ga/"

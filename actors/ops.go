@@ -21,6 +21,7 @@ const (
 	OpIndexNearby  wire.Op = 1202 // wire.NearbyArgs → wire.SearchResult
 	OpIndexGet     wire.Op = 1203 // IndexGetArgs → wire.SearchResult (cards of the named groups known here)
 	OpIndexByOwner wire.Op = 1204 // wire.UserArgs → wire.SearchResult (searchable groups the user owns)
+	OpIndexShops   wire.Op = 1270 // wire.UserArgs → wire.SearchResult (the user's shop groups: the shop page)
 
 	// Group grain, live rooms (room.go).
 	OpRoomReport wire.Op = 1300 // RoomReportArgs → RoomReportResult: a hub's viewer count, the room's total

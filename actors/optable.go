@@ -44,6 +44,20 @@ var groupOps = map[wire.Op]groupOp{
 	wire.OpPin:           op(rule{gate: gateRole, min: wire.RoleAdmin, what: "pin messages"}, (*GroupMachine).pin),
 	wire.OpGroupStats:    op(rule{gate: gateExists, host: true}, (*GroupMachine).stats),
 
+	// Commerce (packet.go, lottery.go, coupon.go, order.go).
+	wire.OpSendPacket:       op(rule{gate: gateLive, host: true}, (*GroupMachine).sendPacket),
+	wire.OpClaimPacket:      op(rule{gate: gateLive}, (*GroupMachine).claimPacket),
+	wire.OpPacketInfo:       op(rule{gate: gateMember}, (*GroupMachine).packetInfo),
+	wire.OpRecallPacket:     op(rule{gate: gateLive}, (*GroupMachine).recallPacket),
+	wire.OpCommerceSettings: op(rule{gate: gateRole, min: wire.RoleOwner, what: "change commerce settings"}, (*GroupMachine).commerceSettings),
+	wire.OpOpenLottery:      op(rule{gate: gateRole, min: wire.RoleAdmin, what: "open lotteries", host: true}, (*GroupMachine).openLottery),
+	wire.OpEnterLottery:     op(rule{gate: gateLive, host: true}, (*GroupMachine).enterLottery),
+	wire.OpLotteryInfo:      op(rule{gate: gateMember}, (*GroupMachine).lotteryInfo),
+	wire.OpPostCoupon:       op(rule{gate: gateRole, min: wire.RoleAdmin, what: "post coupons", host: true}, (*GroupMachine).postCoupon),
+	wire.OpClaimCoupon:      op(rule{gate: gateLive}, (*GroupMachine).claimCoupon),
+	wire.OpCouponInfo:       op(rule{gate: gateMember}, (*GroupMachine).couponInfo),
+	wire.OpCreateOrderGroup: op(rule{}, (*GroupMachine).createOrderGroup),
+	wire.OpOrderEvent:       op(rule{gate: gateExists}, (*GroupMachine).orderEvent),
 	// Fan groups and creator tools (fans.go, notices.go, recall.go, divert.go).
 	wire.OpCreateFanGroup: op(rule{host: true}, (*GroupMachine).createFan),
 	wire.OpSetFanGroup:    op(rule{gate: gateRole, min: wire.RoleOwner, what: "change the fan group's threshold and order"}, (*GroupMachine).setFan),

@@ -53,6 +53,7 @@ func (g *GroupMachine) Restore(b []byte) error {
 	g.initMaps()
 	g.durable = st.LastSeq
 	g.sinceSnap = 0
+	g.oweFromState()
 	return nil
 }
 
@@ -93,6 +94,9 @@ func (g *GroupMachine) LoadAux(key string, value []byte) error {
 			return err
 		}
 		g.acks[key[len(auxAck):]] = v
+	default:
+		_, err := g.loadCommerceAux(key, value)
+		return err
 	}
 	return nil
 }

@@ -53,6 +53,8 @@ type groupState struct {
 	BirthN     int           `msgpack:"birth_n,omitempty"`
 	ActiveDays map[int64]int `msgpack:"active_days,omitempty"` // day → members whose last post was that day
 	DayMsgs    map[int64]int `msgpack:"day_msgs,omitempty"`    // day → messages posted
+	// Commerce (commerce.go): packets, lotteries, coupons, the order.
+	Commerce *commerceState `msgpack:"commerce,omitempty"`
 	// Fan groups and creator tools (fans.go).
 	Fan fanState `msgpack:"fan,omitempty"`
 	// Room is set for a live room (room_state.go).
@@ -86,6 +88,7 @@ type GroupMachine struct {
 	pending map[string]*wire.JoinRequest
 	acks    map[string]uint64 // user → seq of the announcement acknowledged
 	auxOut  []AuxWrite        // produced by apply, collected by TakeAux
+	com     *commerceRT       // commerce aux state and host calls owed (commerce.go)
 
 	room *roomRuntime // a live room's unpersisted state (room_state.go)
 }
@@ -124,7 +127,8 @@ func (g *GroupMachine) TakeReindex() bool {
 func (g *GroupMachine) IndexEntry() IndexEntry {
 	return IndexEntry{Group: g.st.ID, Name: g.st.Name, Avatar: g.st.Avatar, Category: g.st.Category, City: g.st.City,
 		Owner: g.st.Owner, Lat: g.st.Lat, Lng: g.st.Lng, HasLoc: g.st.HasLoc, Members: len(g.st.Members),
-		Join: g.st.Join, Searchable: g.st.Searchable, Dissolved: g.st.Dissolved}
+		Join: g.st.Join, Searchable: g.st.Searchable, Dissolved: g.st.Dissolved,
+		Shop: g.st.Commerce != nil && g.st.Commerce.Shop}
 }
 
 // Exists reports whether the group was created.

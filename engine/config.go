@@ -111,6 +111,15 @@ type Config struct {
 	Logger *slog.Logger
 	// Verbose passes Proto.Actor's info logs to Logger too. Default false.
 	Verbose bool
+	// Operators may call the host-only operations over the protocol
+	// (create_order_group, order_event, grant, another user's balance):
+	// for a standalone qund. Default none (embedders call the Engine
+	// methods instead).
+	Operators []string
+	// TimerPeriod is how often the node wakes groups with something due
+	// (packet expiry, lottery draw, order archive, a payment to retry).
+	// Default 1 s.
+	TimerPeriod time.Duration
 	// Limits bound connections and request rates (limits.go). Default
 	// DefaultLimits().
 	Limits Limits
@@ -173,6 +182,7 @@ func DefaultConfig() Config {
 		WatchTTL:         30 * time.Second,
 		CreateMinFriends: 1,
 		DefaultTier:      Tier{MaxOwnedGroups: 4, MaxMembers: 200},
+		TimerPeriod:      time.Second,
 		Limits:           DefaultLimits(),
 		Fans:             DefaultFanConfig(),
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -26,10 +27,15 @@ func TestChildServer(t *testing.T) {
 	if dir == "" {
 		t.Skip("helper process")
 	}
-	cfg := testConfig(dir)
+	cfg := commerceConfig(dir)
+	cfg.TimerPeriod = 100 * time.Millisecond
 	childCluster(&cfg) // replication_test.go: a member of a 3-node cluster
 	e, err := engine.New(cfg)
 	if err != nil {
+		fmt.Println("ERR", err)
+		os.Exit(3)
+	}
+	if err := e.Host().OpenLedger(filepath.Join(dir, "ledger.jsonl")); err != nil {
 		fmt.Println("ERR", err)
 		os.Exit(3)
 	}

@@ -37,6 +37,11 @@
 // (one goroutine per connection answers requests at their grains). dispatch.go holds the route table every op is routed from (a
 // client's request and Engine.Call alike); membership.go the operations that
 // span user and group grains; resync.go, mygroups.go and discovery.go the
+// rest; grain.go and args.go the grain calls and argument helpers they share.
+// commerce.go makes the ids and seeds of red packets, lotteries and coupons,
+// runs order groups (CreateOrderGroup, OrderEvent), the shop page and the
+// in-memory host's balances; payments.go is the Payments and CouponIssuer
+// hooks and the MemoryHost's wallet.
 // rest; room.go live rooms (OpenRoom, watching, the hub's viewers); grain.go
 // and args.go the grain calls and argument helpers they share.
 // Fan groups and creator tools: fans.go (their routes and NotifyCreator),

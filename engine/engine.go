@@ -50,6 +50,8 @@ type Engine struct {
 	ws      *wsFrontend // nil without Config.WSListen
 	metrics *metrics    // nil without Config.Metrics
 	running atomic.Bool // between a successful Start and Close (Ready)
+	// stopTimers stops the due-time scanner (actors/timers.go).
+	stopTimers func()
 
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
@@ -110,6 +112,12 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if e.hooks.Tiers == nil {
 		e.hooks.Tiers = e.host
+	}
+	if e.hooks.Payments == nil {
+		e.hooks.Payments = e.host
+	}
+	if e.hooks.Coupons == nil {
+		e.hooks.Coupons = e.host
 	}
 	e.fanHookDefaults()
 	return e, nil
@@ -187,6 +195,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	e.deps = &actors.Deps{
 		Store: e.store, Group: e.cfg.Group, IdleTimeout: e.cfg.GrainIdleTimeout, WatchTTL: e.cfg.WatchTTL,
 		Logger: e.log.With("component", "actors"), OnHostEvent: e.hostEvent, StoreFor: storeFor,
+		Commerce: commerceHost{e.hooks.Payments, e.hooks.Coupons}, TimerPeriod: e.cfg.TimerPeriod,
 	}
 	if e.metrics != nil {
 		e.deps.Stats = e.metrics.grains
@@ -229,6 +238,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if err := e.startIndex(); err != nil {
 		return fmt.Errorf("engine: start index: %w", err)
 	}
+	e.stopTimers = actors.StartTimers(e.node.System, e.deps)
 	if e.ln, err = net.Listen("tcp", e.cfg.Listen); err != nil {
 		return fmt.Errorf("engine: listen: %w", err)
 	}
@@ -350,6 +360,9 @@ func (e *Engine) teardown() error {
 		e.hub.Stop()
 	}
 	e.stopIndex()
+	if e.stopTimers != nil {
+		e.stopTimers()
+	}
 	if e.node != nil {
 		errs = append(errs, e.node.Stop(false))
 	}

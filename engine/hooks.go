@@ -79,6 +79,9 @@ type Hooks struct {
 	Social     SocialGraph
 	Moderation Moderation
 	Tiers      Tiers
+	// Payments and Coupons serve red packets and coupons (payments.go).
+	Payments Payments
+	Coupons  CouponIssuer
 	// Fan groups and creator tools (fans_hooks.go).
 	Fans    FanFacts      // follow edges and fan-club levels: fan-group thresholds
 	Push    OfflinePusher // offline pushes: strong announcements, mentions
@@ -98,13 +101,15 @@ type MemoryHost struct {
 	tiers       map[string]Tier
 	blocked     []string
 	noInvites   map[string]bool
-	fan         memoryFans // fans_hooks.go
+	ledger      memoryLedger // payments.go
+	fan         memoryFans   // fans_hooks.go
 }
 
 // NewMemoryHost returns an empty host whose users get defaultTier.
 func NewMemoryHost(defaultTier Tier) *MemoryHost {
 	return &MemoryHost{defaultTier: defaultTier, profiles: map[string]UserProfile{}, follows: map[string]map[string]bool{},
-		tiers: map[string]Tier{}, noInvites: map[string]bool{}}
+		tiers: map[string]Tier{}, noInvites: map[string]bool{},
+		ledger: memoryLedger{balances: map[string]int64{}, applied: map[string]bool{}, refuse: map[string]bool{}}}
 }
 
 // SetProfile records a user's profile.

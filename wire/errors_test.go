@@ -30,6 +30,10 @@ var stableCodes = map[wire.Code]string{
 	300: "diverted", 301: "recall_window", 302: "not_reviewed",
 	320: "not_a_room", 321: "room_closed", 322: "rate_limited",
 	500: "internal", 501: "unavailable", 502: "timeout",
+	// Commerce.
+	340: "insufficient_funds", 341: "packet_empty", 342: "packet_expired", 343: "packet_recalled",
+	344: "wrong_group", 345: "not_eligible", 346: "lottery_closed", 347: "sold_out", 348: "read_only",
+	349: "payment_pending",
 	370: "reply_too_large", 372: "too_many_connections", 373: "replaced",
 	374: "token_revoked",
 }

@@ -140,6 +140,8 @@ type SystemBody struct {
 	Target string `msgpack:"target,omitempty"`
 	Text   string `msgpack:"t,omitempty"`
 	Until  int64  `msgpack:"until,omitempty"` // unix ms, for timed events (mute)
+	// Commerce details the commerce events (commerce.go).
+	Commerce *CommerceEvent `msgpack:"com,omitempty"`
 }
 
 // System event names (see docs/protocol.md). Stable: clients render them.

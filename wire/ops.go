@@ -68,6 +68,12 @@ var opNames = [...]string{
 	OpAnnounceState: "announcement_state", OpPin: "pin", OpPinGroup: "pin_group", OpSearch: "search",
 	OpNearby: "nearby", OpProfileGroups: "profile_groups", OpShowOnProfile: "show_on_profile",
 	OpGroupStats: "group_stats", OpListInvites: "list_invites",
+	// Commerce (commerce.go).
+	OpSendPacket: "send_packet", OpClaimPacket: "claim_packet", OpPacketInfo: "packet_info",
+	OpRecallPacket: "recall_packet", OpCommerceSettings: "commerce_settings", OpOpenLottery: "open_lottery",
+	OpEnterLottery: "enter_lottery", OpLotteryInfo: "lottery_info", OpPostCoupon: "post_coupon",
+	OpClaimCoupon: "claim_coupon", OpCouponInfo: "coupon_info", OpCreateOrderGroup: "create_order_group",
+	OpOrderEvent: "order_event", OpBalance: "balance", OpGrant: "grant", OpShopGroups: "shop_groups",
 	OpCreateFanGroup: "create_fan_group", OpSetFanGroup: "set_fan_group", OpFanGroups: "fan_groups",
 	OpNotifyCreator: "notify_creator", OpAnnounceStrong: "announce_strong", OpRecall: "recall",
 	OpSetDivert: "set_divert", OpShareCard: "share_card", OpSetHostFacts: "set_host_facts",

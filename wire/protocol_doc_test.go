@@ -92,6 +92,13 @@ func docExamples(tb testing.TB) []docExample {
 			Type: wire.MsgSystem, Body: wire.Body{System: &wire.SystemBody{Event: wire.EventMuted, Actor: "alice", Target: "bob", Until: 1767226203000}}}}}},
 		{"muted-error", wire.FrameError, &wire.ErrorFrame{ID: 5, Code: wire.CodeMuted, Msg: "you are muted until 1767226203000"}},
 		{"notice", wire.FrameNotice, &wire.Notice{Kind: wire.EventJoinRequest, Group: exGroup, User: "carol", Text: "fan since 2020"}},
+		{"send-packet-request", wire.FrameRequest, &wire.Request{ID: 30, Op: wire.OpSendPacket,
+			Args: mustMarshal(tb, &wire.SendPacketArgs{Group: exGroup, Total: 888, Count: 8})}},
+		{"send-packet-reply", wire.FrameReply, &wire.Reply{ID: 30, Body: mustMarshal(tb, &wire.PacketResult{Packet: exPacket, Seq: 45})}},
+		{"claim-packet-request", wire.FrameRequest, &wire.Request{ID: 31, Op: wire.OpClaimPacket,
+			Args: mustMarshal(tb, &wire.PacketArgs{Group: exGroup, Packet: exPacket})}},
+		{"claim-packet-reply", wire.FrameReply, &wire.Reply{ID: 31, Body: mustMarshal(tb, &wire.ClaimResult{Amount: 123, N: 1, Seq: 46})}},
+		{"packet-empty-error", wire.FrameError, &wire.ErrorFrame{ID: 32, Code: wire.CodePacketEmpty, Msg: "red packet is empty"}},
 		{"product-request", wire.FrameRequest, &wire.Request{ID: 30, Op: wire.OpSend, Args: mustMarshal(tb, &wire.SendArgs{Group: exGroup, CMID: "c-0002",
 			Type: wire.MsgProduct, Body: wire.Body{Product: &wire.ProductBody{ID: "sku-88", Title: "登山杖", Price: 12900, Currency: "CNY"}}})}},
 		{"notify-request", wire.FrameRequest, &wire.Request{ID: 31, Op: wire.OpNotifyCreator, Args: mustMarshal(tb, &wire.CreatorNoticeArgs{
@@ -111,6 +118,9 @@ func docExamples(tb testing.TB) []docExample {
 		{"rate-limited-error", wire.FrameError, &wire.ErrorFrame{ID: 32, Code: wire.CodeRateLimited, Msg: "at most 1 messages per second per viewer", RetryAfter: 640}},
 	}
 }
+
+// exPacket is the red packet of the examples.
+const exPacket = exGroup + "~5f3a9c01d2e4"
 
 // exCode is the invite code of the examples: the group id, "-", 8 characters.
 const exCode = exGroup + "-K3M7Q2ZA"

@@ -50,6 +50,7 @@ func table() []section {
 		{"joining", requestCommands},
 		{"running a group (owner, admins)", concat(moderationCommands, groupContentCommands)},
 		{"my lists and discovery", discoveryCommands},
+		{"commerce (amounts in cents)", commerceCommands},
 		{"fan groups and creator tools", fanCommands},
 		{"live rooms", roomCommands},
 	}

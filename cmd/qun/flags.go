@@ -85,7 +85,8 @@ type opts struct {
 	category, city, policy    string
 	lat, lng, radius          float64
 	searchable, membersInvite bool
-	fan                       *fanOpts // fans.go
+	com                       *commerceOpts // commerce.go
+	fan                       *fanOpts      // fans.go
 }
 
 func newOpts(fs *flag.FlagSet) *opts {
@@ -109,6 +110,7 @@ func newOpts(fs *flag.FlagSet) *opts {
 	fs.Float64Var(&o.radius, "radius", 10, "radius in km (nearby)")
 	fs.BoolVar(&o.searchable, "searchable", false, "listed by search and nearby (update)")
 	fs.BoolVar(&o.membersInvite, "members-invite", false, "members may invite (update)")
+	o.com = newCommerceOpts(fs)
 	o.fan = newFanOpts(fs)
 	return o
 }

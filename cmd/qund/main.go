@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -120,6 +121,10 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := openLedger(e, o.ledger, cfg.DataDir); err != nil {
+		return err
+	}
+	defer e.Host().CloseLedger()
 	life := &lifecycle{e: e}
 	// The admin listener comes up first, so /healthz answers and /readyz
 	// says "starting" while the store opens and the node joins.
@@ -170,4 +175,19 @@ func displayDir(d string) string {
 		return "in memory"
 	}
 	return d
+}
+
+// openLedger makes the in-memory payments host's ledger durable: path, or
+// DATA/ledger.jsonl; "-" (or no data directory) keeps it in memory.
+func openLedger(e *engine.Engine, path, data string) error {
+	if path == "-" || (path == "" && data == "") {
+		return nil
+	}
+	if path == "" {
+		if err := os.MkdirAll(data, 0o700); err != nil {
+			return err
+		}
+		path = filepath.Join(data, "ledger.jsonl")
+	}
+	return e.Host().OpenLedger(path)
 }

@@ -22,7 +22,9 @@ type options struct {
 	prevSecret string
 	tlsCert    string
 	tlsKey     string
-	hostFacts  string // fans.go
+	hostFacts  string        // fans.go
+	ledger     string        // the in-memory payments host's ledger file
+	archive    time.Duration // order groups: writable this long after delivery
 }
 
 // defaultOptions are qund's defaults: engine.DefaultConfig, except that a
@@ -32,6 +34,8 @@ func defaultOptions() options {
 	o := options{cfg: engine.DefaultConfig(), logLevel: "warn", admin: "127.0.0.1:7401"}
 	o.cfg.WSListen = "127.0.0.1:7402"
 	o.cfg.CreateMinFriends = 0
+	o.cfg.Operators = []string{"admin"}
+	o.archive = time.Duration(o.cfg.Group.Commerce.OrderArchiveAfter) * time.Millisecond
 	return o
 }
 
@@ -120,6 +124,9 @@ var settings = []setting{
 	integer("group-max-text", "longest message text in bytes", func(o *options) *int { return &o.cfg.Group.MaxText }),
 	integer("group-page-max", "messages per history page at most", func(o *options) *int { return &o.cfg.Group.PageMax }),
 	integer("group-snapshot-every", "events between a group's snapshots", func(o *options) *int { return &o.cfg.Group.SnapshotEvery }),
+	list("operators", "users who may grant balances in the in-memory payments host and create and drive order groups", func(o *options) *[]string { return &o.cfg.Operators }),
+	str("ledger", `the in-memory payments host's ledger file (fsync'd); "" = DATA/ledger.jsonl, "-" = memory only`, func(o *options) *string { return &o.ledger }),
+	duration("order-archive-after", "an order group stays writable this long after delivery or cancellation, then is archived", func(o *options) *time.Duration { return &o.archive }),
 	str("tls-cert", `PEM certificate: clients connect over TLS (with tls-key); "" plain TCP`, func(o *options) *string { return &o.tlsCert }),
 	str("tls-key", "PEM private key of tls-cert", func(o *options) *string { return &o.tlsKey }),
 	secret("previous-secret", "a rotated-out token secret still accepted for the tokens minted with it (their kid names it)", func(o *options) *string { return &o.prevSecret }),
@@ -208,6 +215,8 @@ func (o *options) engineConfig() engine.Config {
 	if o.clusterSec != "" {
 		c.ClusterSecret = []byte(o.clusterSec)
 	}
+	c.Operators = append([]string(nil), o.cfg.Operators...)
+	c.Group.Commerce.OrderArchiveAfter = o.archive.Milliseconds()
 	if o.prevSecret != "" {
 		c.PreviousSecrets = [][]byte{[]byte(o.prevSecret)}
 	}
