@@ -46,7 +46,7 @@ export function encodeBody(body: object): Uint8Array {
   return encoder.encode(body);
 }
 
-function checkInts(v: unknown, depth: number): void {
+function checkInts(v: unknown, depth: number, parentKey = ""): void {
   if (depth > 16) throw new RangeError("qun: arguments nest deeper than 16 levels");
   if (Array.isArray(v)) {
     for (const x of v) checkInts(x, depth + 1);
@@ -54,10 +54,12 @@ function checkInts(v: unknown, depth: number): void {
   }
   if (v === null || typeof v !== "object" || v instanceof Uint8Array) return;
   for (const [k, x] of Object.entries(v)) {
+    // A custom body's data values may be floats (msgpack float64 when not an integer).
+    if (k === "data" && parentKey === "custom" && typeof x === "object" && x !== null) continue;
     if (typeof x === "number" && !floatKeys.has(k) && !Number.isSafeInteger(x)) {
       throw new RangeError(`qun: ${k} must be a safe integer, got ${x}`);
     }
-    if (typeof x === "object" && x !== null) checkInts(x, depth + 1);
+    if (typeof x === "object" && x !== null) checkInts(x, depth + 1, k);
   }
 }
 

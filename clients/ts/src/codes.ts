@@ -52,6 +52,9 @@ export const ErrorCode = {
   Dissolved: 215,
   NotAllowed: 216,
   ThresholdNotMet: 217,
+  Diverted: 300,
+  RecallWindow: 301,
+  NotReviewed: 302,
   Internal: 500,
   Unavailable: 501,
   Timeout: 502,
@@ -88,6 +91,9 @@ const codeNames: Record<number, string> = {
   215: "dissolved",
   216: "not_allowed",
   217: "threshold_not_met",
+  300: "diverted",
+  301: "recall_window",
+  302: "not_reviewed",
   500: "internal",
   501: "unavailable",
   502: "timeout",
@@ -121,5 +127,26 @@ export const JoinPolicy = { Open: 0, Approval: 1, Invite: 2 } as const;
 export type JoinPolicy = (typeof JoinPolicy)[keyof typeof JoinPolicy];
 
 /** Message types (append-only). */
-export const MessageType = { Text: 1, System: 2 } as const;
+export const MessageType = {
+  Text: 1,
+  System: 2,
+  Image: 100,
+  Video: 101,
+  Live: 102,
+  Product: 103,
+  Sticker: 104,
+  Location: 105,
+  Link: 106,
+  Custom: 107,
+  /** What a recalled message becomes; never sent by clients. */
+  Recalled: 108,
+} as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
+
+/** Group kinds (append-only). */
+export const GroupKind = { User: 0, Fan: 1 } as const;
+export type GroupKind = (typeof GroupKind)[keyof typeof GroupKind];
+
+/** Contact-diversion policies of a group (append-only). */
+export const DivertPolicy = { Default: 0, Allow: 1, Flag: 2, Mask: 3, Block: 4 } as const;
+export type DivertPolicy = (typeof DivertPolicy)[keyof typeof DivertPolicy];

@@ -3,6 +3,7 @@
  * reads exactly the keys of its table in docs/protocol.md and ignores others.
  */
 import { Reader } from "./codec.js";
+import { richBody, threshold } from "./richdecode.js";
 import type * as T from "./types.js";
 
 type D<V> = (v: unknown, path: string) => V;
@@ -57,6 +58,7 @@ export const message: D<T.Message> = (v, p) => {
     setOpt(sys, "until", s.optInt("until"));
     body.sys = sys;
   }
+  richBody(b, body);
   const m: T.Message = { seq: r.uint("seq"), ts: r.int("ts"), from: r.str("from"), type: r.uint("type", 8), body };
   setOpt(m, "cmid", r.optStr("cmid"));
   return m;
@@ -115,7 +117,9 @@ const geo: D<T.GeoArgs> = (v, p) => {
 
 const announcement: D<T.Announcement> = (v, p) => {
   const r = Reader.of(v, p);
-  return { seq: r.uint("seq"), text: r.str("text"), by: r.str("by"), at: r.int("at") };
+  const a: T.Announcement = { seq: r.uint("seq"), text: r.str("text"), by: r.str("by"), at: r.int("at") };
+  if (r.bool("strong")) a.strong = true;
+  return a;
 };
 
 export const groupInfo: D<T.GroupInfo> = (v, p) => {
@@ -136,6 +140,7 @@ export const groupInfo: D<T.GroupInfo> = (v, p) => {
     admins: r.strs("admins"),
     pins: r.uints("pins"),
     dissolved: r.bool("dissolved"),
+    kind: r.uint("kind", 8),
   };
   setOpt(gi, "avatar", r.optStr("avatar"));
   setOpt(gi, "desc", r.optStr("desc"));
@@ -144,6 +149,7 @@ export const groupInfo: D<T.GroupInfo> = (v, p) => {
   if (r.has("announcement")) gi.announcement = announcement(r.m["announcement"], `${p}.announcement`);
   setOpt(gi, "your_role", r.optUint("your_role", 8));
   setOpt(gi, "muted_until", r.optInt("muted_until"));
+  if (r.has("threshold")) gi.threshold = threshold(r.m["threshold"], `${p}.threshold`);
   return gi;
 };
 
@@ -186,6 +192,7 @@ export const myGroupsResult: D<T.MyGroupsResult> = (v, p) => ({
       unread: m.uint("unread"),
       last_ts: m.int("last_ts"),
       pinned: m.bool("pinned"),
+      mentioned: m.uint("mentioned", 32),
     };
   }),
 });
@@ -230,17 +237,17 @@ export const announceStateResult: D<T.AnnounceStateResult> = (v, p) => {
   return a;
 };
 
-export const searchResult: D<T.SearchResult> = (v, p) => ({
-  groups: Reader.of(v, p).arr("groups", (x, q) => {
-    const m = Reader.of(x, q);
-    const c: T.GroupCard = { g: m.str("g"), name: m.str("name"), owner: m.str("owner"), members: m.int("members"), join: m.uint("join", 8) };
-    setOpt(c, "avatar", m.optStr("avatar"));
-    setOpt(c, "category", m.optStr("category"));
-    setOpt(c, "city", m.optStr("city"));
-    if (m.has("distance_km")) c.distance_km = m.float("distance_km");
-    return c;
-  }),
-});
+export const groupCard: D<T.GroupCard> = (x, q) => {
+  const m = Reader.of(x, q);
+  const c: T.GroupCard = { g: m.str("g"), name: m.str("name"), owner: m.str("owner"), members: m.int("members"), join: m.uint("join", 8) };
+  setOpt(c, "avatar", m.optStr("avatar"));
+  setOpt(c, "category", m.optStr("category"));
+  setOpt(c, "city", m.optStr("city"));
+  if (m.has("distance_km")) c.distance_km = m.float("distance_km");
+  return c;
+};
+
+export const searchResult: D<T.SearchResult> = (v, p) => ({ groups: Reader.of(v, p).arr("groups", groupCard) });
 
 export const groupStats: D<T.GroupStats> = (v, p) => {
   const r = Reader.of(v, p);

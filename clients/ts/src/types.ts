@@ -9,7 +9,8 @@
  * protocol marks *optional* is `?` when its absence means something (e.g.
  * GroupInfo.your_role); optional arrays are always present (possibly empty).
  */
-import type { JoinPolicy, Role } from "./codes.js";
+import type { GroupKind, JoinPolicy, Role } from "./codes.js";
+import type * as R from "./richtypes.js";
 
 // ---- frames ----
 
@@ -64,9 +65,23 @@ export interface SystemBody {
   until?: number;
 }
 
+/**
+ * A tagged union: exactly the field named by the message's type is set
+ * (MessageType in codes.ts). Rich bodies (types 100-108) are in
+ * richtypes.ts.
+ */
 export interface Body {
   text?: TextBody;
   sys?: SystemBody;
+  img?: R.ImageBody;
+  video?: R.VideoBody;
+  live?: R.LiveBody;
+  product?: R.ProductBody;
+  sticker?: R.StickerBody;
+  loc?: R.LocationBody;
+  link?: R.LinkBody;
+  custom?: R.CustomBody;
+  recalled?: R.RecalledBody;
 }
 
 export interface Message {
@@ -74,7 +89,7 @@ export interface Message {
   ts: number;
   from: string;
   cmid?: string;
-  /** 1 text, 2 system; an unknown type must still count as seen. */
+  /** 1 text, 2 system, 100-108 rich (MessageType); an unknown type must still count as seen. */
   type: number;
   body: Body;
 }
@@ -102,6 +117,8 @@ export interface Announcement {
   text: string;
   by: string;
   at: number;
+  /** A strong-notification announcement (announce_strong). */
+  strong?: boolean;
 }
 
 export interface Invite {
@@ -164,6 +181,10 @@ export interface GroupInfo {
   your_role?: Role | number;
   /** Absent when the caller is not muted. */
   muted_until?: number;
+  /** 0 user group, 1 fan group (GroupKind). */
+  kind: GroupKind | number;
+  /** A fan group's threshold; absent for user groups. */
+  threshold?: R.Threshold;
 }
 
 export interface JoinArgs {
@@ -225,6 +246,8 @@ export interface MyGroup {
   unread: number;
   last_ts: number;
   pinned: boolean;
+  /** Messages after read_seq that mention the caller (by id or "@all"). */
+  mentioned: number;
 }
 export interface MyGroupsResult {
   groups: MyGroup[];
