@@ -25,6 +25,9 @@ func (g *GroupMachine) apply(r *record) {
 	case wire.MsgSystem:
 		sb := m.Body.System
 		g.reindex = true
+		if g.applyRoom(m, c) {
+			break
+		}
 		switch sb.Event {
 		case wire.EventCreated:
 			g.st.Exists = true
@@ -217,6 +220,9 @@ func (g *GroupMachine) expireDedup(now int64) {
 func (g *GroupMachine) newRecord(now int64, msg wire.Message, c *change) record {
 	if now < g.st.LastTime {
 		now = g.st.LastTime
+	}
+	if g.st.Room != nil && msg.Type == wire.MsgSystem {
+		msg.Lane = wire.LaneHigh
 	}
 	msg.Seq = g.st.LastSeq + 1
 	msg.Time = now

@@ -46,6 +46,8 @@ type GroupConfig struct {
 	Categories []string
 	// Fans bounds fan groups and creator tools. Default DefaultFanConfig().
 	Fans FanConfig
+	// Room bounds live rooms. Default DefaultRoomConfig().
+	Room RoomConfig
 }
 
 // DefaultGroupConfig returns the defaults documented on GroupConfig.
@@ -54,7 +56,7 @@ func DefaultGroupConfig() GroupConfig {
 		MaxMembers: 200, MaxText: 4096, DedupWindow: 5 * 60 * 1000, DedupMax: 10000,
 		PageMax: 200, SnapshotEvery: 1000, MaxReplyBytes: 60 << 10,
 		MaxAdmins: 10, MaxPins: 10, InviteTTL: 7 * day, MaxInvites: 100, RequestTTL: 7 * day,
-		MaxRequests: 1000, MaxAnnounce: 2000, Fans: DefaultFanConfig(),
+		MaxRequests: 1000, MaxAnnounce: 2000, Fans: DefaultFanConfig(), Room: DefaultRoomConfig(),
 	}
 }
 
@@ -80,7 +82,10 @@ func (c GroupConfig) Validate() error {
 	case c.MaxAnnounce < 1:
 		return fmt.Errorf("actors: MaxAnnounce %d < 1", c.MaxAnnounce)
 	}
-	return c.Fans.Validate()
+	if err := c.Fans.Validate(); err != nil {
+		return err
+	}
+	return c.Room.Validate()
 }
 
 // day is one day in milliseconds.

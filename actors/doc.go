@@ -43,6 +43,13 @@
 // index_geo.go (distances, grids), index.go (the pure index) and
 // index_actor.go (the node's index actor) are discovery.
 //
+// Live rooms: room_config.go (RoomConfig), room_state.go (the room's state,
+// chatter ring, node counts, its events in apply), room.go (its op table:
+// rows of a room's own ops and of group ops a room overrides),
+// room_grain.go (history merging journal and chatter; batches to hubs),
+// room_merge.go (merge windows, lanes and sampling as plain logic) and
+// hub_room.go (the hub's viewers, windows and online counts).
+//
 // # Fan-out
 //
 // A node has one Hub actor. Hubs watch the groups their connections belong

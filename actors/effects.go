@@ -53,6 +53,9 @@ type HistoryQuery struct {
 	Limit    int
 	Reverse  bool // read newest first (from To down), then return ascending
 	LastSeq  uint64
+	// Room: merge Chatter (retained room chatter in range) with the journal.
+	Room    bool
+	Chatter []chatterEntry
 }
 
 // Effects is what the state machine asks the grain to carry out.
@@ -155,6 +158,7 @@ func mustMarshal(v any) []byte {
 type record struct {
 	Msg    wire.Message `msgpack:"m"`
 	Change *change      `msgpack:"c,omitempty"`
+	raw    RawMessage   // Msg already encoded (room chatter), or nil
 }
 
 type change struct {
@@ -166,8 +170,9 @@ type change struct {
 	Profile       *wire.Profile    `msgpack:"profile,omitempty"`
 	JoinSet       *wire.JoinPolicy `msgpack:"join_set,omitempty"`
 	MembersInvite *bool            `msgpack:"members_invite,omitempty"`
-	Seq           uint64           `msgpack:"seq,omitempty"` // pinned/unpinned message
-	Fan           *fanChange       `msgpack:"fan,omitempty"` // fans.go
+	Seq           uint64           `msgpack:"seq,omitempty"`  // pinned/unpinned message
+	Fan           *fanChange       `msgpack:"fan,omitempty"`  // fans.go
+	Room          *roomState       `msgpack:"room,omitempty"` // room opened or reconfigured
 }
 
 // none is the argument type of ops that take no arguments.

@@ -28,6 +28,7 @@ type pendingPush struct {
 	msg         RawMessage // encoded once, spliced into the push frame
 	add, remove []string
 	closed      bool
+	lane        wire.Lane
 }
 
 type pendingNotice struct {
@@ -72,6 +73,9 @@ type groupGrain struct {
 	notices  []pendingNotice
 	hostEvs  []HostEvent // in seq order, told to the host once durable
 	watchers map[string]*watcher
+	// chatterHi is the highest room chatter seq in the batch being
+	// gathered: chatter goes to aux keys, not the journal (room_grain.go).
+	chatterHi uint64
 }
 
 func (g *groupGrain) Receive(ctx actor.Context) {
@@ -141,7 +145,9 @@ func (g *groupGrain) call(ctx actor.Context, c *pb.Call) {
 	var res *pb.Result
 	switch {
 	case eff.Err != nil:
-		res = &pb.Result{Code: uint32(eff.Err.Code), Error: eff.Err.Msg}
+		res = &pb.Result{Code: uint32(eff.Err.Code), Error: eff.Err.Msg, Body: errorBody(eff.Err)}
+	case eff.Read != nil && eff.Read.Room:
+		res = g.readRoom(eff.Read)
 	case eff.Read != nil:
 		res = g.read(eff.Read)
 	default:
@@ -162,14 +168,21 @@ func (g *groupGrain) call(ctx actor.Context, c *pb.Call) {
 	g.hostEvs = append(g.hostEvs, eff.HostEvents...)
 	for i := range eff.Records {
 		r := &eff.Records[i]
-		msg, entry, err := encodeRecord(r)
-		if err != nil {
-			g.fatal(err)
-			ctx.Respond(&pb.Result{Code: uint32(wire.CodeUnavailable), Error: "storage failed"})
-			return
+		msg := r.raw
+		if msg == nil { // room chatter arrives encoded and is kept in aux, not the journal
+			var entry []byte
+			var err error
+			msg, entry, err = encodeRecord(r)
+			if err != nil {
+				g.fatal(err)
+				ctx.Respond(&pb.Result{Code: uint32(wire.CodeUnavailable), Error: "storage failed"})
+				return
+			}
+			g.unsent = append(g.unsent, persistence.Event{Stream: stream, Seq: r.Msg.Seq, Data: entry})
+		} else {
+			g.chatterHi = r.Msg.Seq
 		}
-		g.unsent = append(g.unsent, persistence.Event{Stream: stream, Seq: r.Msg.Seq, Data: entry})
-		p := pendingPush{seq: r.Msg.Seq, msg: msg}
+		p := pendingPush{seq: r.Msg.Seq, msg: msg, lane: r.Msg.Lane}
 		if i == len(eff.Records)-1 {
 			p.add, p.remove, p.closed = eff.AddUsers, eff.RemoveUsers, eff.Closed
 		}
@@ -209,6 +222,8 @@ func (g *groupGrain) flush() {
 	if len(g.unsent) > 0 {
 		upTo = g.unsent[len(g.unsent)-1].Seq
 	}
+	upTo = max(upTo, g.chatterHi)
+	g.chatterHi = 0
 	g.unsent = nil // the batch owns the slice now
 	prefix := AuxPrefix(g.id)
 	for _, a := range g.aux {
@@ -332,6 +347,10 @@ func (g *groupGrain) fanout(ctx actor.Context, ps []pendingPush) {
 		}
 	}
 	if len(g.watchers) == 0 {
+		return
+	}
+	if g.m.IsRoom() {
+		g.fanoutRoom(ctx, ps)
 		return
 	}
 	budget := g.deps.Group.MaxReplyBytes

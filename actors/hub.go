@@ -32,6 +32,9 @@ type Hub struct {
 	stop   chan struct{}
 	wg     sync.WaitGroup
 	once   sync.Once
+	// Live rooms (hub_room.go).
+	reports   chan hubReport
+	roomStats roomCounters
 }
 
 type hubAttach struct {
@@ -60,6 +63,7 @@ func StartHub(system *actor.ActorSystem, cl *cluster.Cluster, d *Deps) (*Hub, er
 		return nil, err
 	}
 	h.pid = pid
+	h.startRooms()
 	for i := 0; i < 4; i++ {
 		h.wg.Add(1)
 		go h.watcher()
@@ -188,6 +192,7 @@ type hubActor struct {
 	groups map[string]map[Conn]struct{}
 	users  map[string]map[Conn]struct{}
 	conns  map[Conn]map[string]struct{}
+	rooms  map[string]*hubRoom // live rooms with local viewers (hub_room.go)
 }
 
 func (a *hubActor) Receive(ctx actor.Context) {
@@ -249,6 +254,8 @@ func (a *hubActor) Receive(ctx actor.Context) {
 		}
 	case *hubStatsReq:
 		m.ch <- HubStats{Conns: len(a.conns), Groups: len(a.groups)}
+	default:
+		a.receiveRoom(m)
 	}
 }
 
@@ -298,6 +305,10 @@ func (a *hubActor) deliver(d *pb.Deliver) {
 				c.Push(d.Frame)
 			}
 		}
+		return
+	}
+	if isRoomBatch(d.Frame) {
+		a.deliverRoom(d)
 		return
 	}
 	for _, u := range d.AddUsers {

@@ -8,6 +8,7 @@ package actors
 //	ga/<group>/i/<code>   an invite code (aux KV)
 //	ga/<group>/r/<user>   a pending join request (aux KV)
 //	ga/<group>/a/<user>   the announcement a member acknowledged (aux KV)
+//	ga/<group>/c/<slot>   a live room's retained chatter message (aux KV)
 //	u/<user>              a user's state (KV)
 //	ix/<group>            a group's discovery entry (KV)
 const (
@@ -22,6 +23,7 @@ const (
 	auxInvite  = "i/"
 	auxRequest = "r/"
 	auxAck     = "a/"
+	auxChatter = "c/" // a live room's chatter ring slot (room_state.go)
 )
 
 // groupStream is the journal and snapshot stream of a group.

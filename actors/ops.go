@@ -21,6 +21,9 @@ const (
 	OpIndexNearby  wire.Op = 1202 // wire.NearbyArgs → wire.SearchResult
 	OpIndexGet     wire.Op = 1203 // IndexGetArgs → wire.SearchResult (cards of the named groups known here)
 	OpIndexByOwner wire.Op = 1204 // wire.UserArgs → wire.SearchResult (searchable groups the user owns)
+
+	// Group grain, live rooms (room.go).
+	OpRoomReport wire.Op = 1300 // RoomReportArgs → RoomReportResult: a hub's viewer count, the room's total
 )
 
 // Internal operation codes of fan groups and creator tools (1900-1919).

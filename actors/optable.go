@@ -57,6 +57,9 @@ var groupOps = map[wire.Op]groupOp{
 
 // Handle runs one command.
 func (g *GroupMachine) Handle(c Command) Effects {
+	if o, ok := g.roomOp(c.Op); ok {
+		return o.run(g, c)
+	}
 	o, found := groupOps[c.Op]
 	if !found {
 		return fail(wire.CodeUnknownOp, "operation %s is not a group operation", c.Op)

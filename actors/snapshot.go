@@ -68,6 +68,8 @@ func (g *GroupMachine) Replay(data []byte) error {
 // LoadAux restores one aux key (relative to AuxPrefix) during activation.
 func (g *GroupMachine) LoadAux(key string, value []byte) error {
 	switch {
+	case isChatterKey(key):
+		return g.loadChatter(value)
 	case strings.HasPrefix(key, auxInvite):
 		var v inviteState
 		if err := wire.Decode(value, &v); err != nil {

@@ -55,6 +55,8 @@ type groupState struct {
 	DayMsgs    map[int64]int `msgpack:"day_msgs,omitempty"`    // day → messages posted
 	// Fan groups and creator tools (fans.go).
 	Fan fanState `msgpack:"fan,omitempty"`
+	// Room is set for a live room (room_state.go).
+	Room *roomState `msgpack:"room,omitempty"`
 }
 
 // inviteState is an invite code as the group keeps it (aux KV).
@@ -84,6 +86,8 @@ type GroupMachine struct {
 	pending map[string]*wire.JoinRequest
 	acks    map[string]uint64 // user → seq of the announcement acknowledged
 	auxOut  []AuxWrite        // produced by apply, collected by TakeAux
+
+	room *roomRuntime // a live room's unpersisted state (room_state.go)
 }
 
 // NewGroupMachine returns the machine of a group that does not exist yet.

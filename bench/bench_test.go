@@ -104,11 +104,48 @@ func TestGroupsSmoke(t *testing.T) {
 }
 
 func TestRoomSmoke(t *testing.T) {
-	rep, _ := smoke(t, Config{Scenario: "room", Members: 40, Rate: 20})
+	rep, _ := smoke(t, Config{Scenario: "room", Members: 40, Rate: 20, Gifts: 5, MergeWindowMS: 20})
 	if rep.Deliveries == 0 {
 		t.Fatalf("no deliveries: %+v", rep.Result)
 	}
+	if rep.HighPerSec <= 0 || rep.HighLatency == nil || rep.HighLatency.N == 0 || rep.HighLost != 0 {
+		t.Fatalf("gifts: %v/s, latency %+v, lost %d", rep.HighPerSec, rep.HighLatency, rep.HighLost)
+	}
 	noFailures(t, &rep.Result)
+}
+
+// TestWalkRoomPush: the lean reader reads a RoomPush's messages and its
+// skipped count, as the server encodes them.
+func TestWalkRoomPush(t *testing.T) {
+	p := wire.RoomPush{Group: "room-x", Skipped: 7, Online: 3, Msgs: []wire.Message{
+		{Seq: 5, Type: wire.MsgText, Body: wire.Body{Text: &wire.TextBody{Text: "a"}}, Lane: wire.LaneChatter},
+		{Seq: 6, Type: wire.MsgText, Body: wire.Body{Text: &wire.TextBody{Text: "b"}}, Lane: wire.LaneHigh},
+	}}
+	body, err := wire.Marshal(&p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seqs []uint64
+	skipped, ok := walkRoomPush(body, func(g []byte, seq, typ uint64, text []byte) {
+		if string(g) != "room-x" || typ != 1 {
+			t.Errorf("group %q type %d", g, typ)
+		}
+		seqs = append(seqs, seq)
+	})
+	if !ok || skipped != 7 || len(seqs) != 2 || seqs[1] != 6 {
+		t.Fatalf("ok %v skipped %d seqs %v", ok, skipped, seqs)
+	}
+	if _, ok := walkRoomPush(body[:len(body)-3], func([]byte, uint64, uint64, []byte) {}); ok {
+		t.Fatal("a truncated frame passed")
+	}
+}
+
+func FuzzWalkRoomPush(f *testing.F) {
+	b, _ := wire.Marshal(&wire.RoomPush{Group: "g", Skipped: 1, Msgs: []wire.Message{{Seq: 1, Type: 1, Body: wire.Body{Text: &wire.TextBody{Text: "x"}}}}})
+	f.Add(b)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		walkRoomPush(body, func([]byte, uint64, uint64, []byte) {})
+	})
 }
 
 func TestPersistSmoke(t *testing.T) {

@@ -42,6 +42,12 @@ type Config struct {
 	// Window bounds unacknowledged sends per sender (Qun: in-flight
 	// requests; NATS: messages not yet confirmed by a flush). Default 200.
 	Window int `json:"window"`
+	// MergeWindowMS is a room's merge window (room): 0 = the server's
+	// default (50 ms), -1 = off, else milliseconds (at most 1000).
+	MergeWindowMS int `json:"merge_window_ms,omitempty"`
+	// Gifts is the rate of high-priority messages (gifts) per second sent
+	// alongside the chatter (room); reported separately.
+	Gifts float64 `json:"gifts,omitempty"`
 	// NoCMID sends without client message ids (no server-side dedup
 	// entry). Real clients send one; this isolates the dedup cost.
 	NoCMID bool `json:"no_cmid,omitempty"`
@@ -146,6 +152,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--payload must be in [%d, 4096] bytes (Qun's default text limit is 4096)", MinPayload)
 	case c.Window < 1 || c.Window > 250:
 		return fmt.Errorf("--window must be in [1, 250] (the server closes a connection past 256 requests in flight)")
+	case c.MergeWindowMS < -1 || c.MergeWindowMS > 1000 || c.Gifts < 0 || c.Gifts > 10000:
+		return fmt.Errorf("--windows must be in [-1, 1000] ms and --gifts in [0, 10000]/s")
 	case c.Vs != "" && c.Vs != "nats":
 		return fmt.Errorf("--vs: only \"nats\" is supported")
 	case c.Rounds < 1 || c.Rounds > 20:

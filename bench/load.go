@@ -20,11 +20,15 @@ type shape struct {
 	readers    bool    // false: nobody counts deliveries (persist)
 	ackLatency bool    // latency is send → acknowledgement (persist)
 	payload    int
+	room       bool // a live room: viewers watch, the sender owns it (room.go)
+	highSender int  // index of the high-priority (gift) sender, or -1
+	paced      int  // senders sharing rate (those without their own)
 }
 
 type senderSpec struct {
 	conn   int
 	groups []int
+	rate   float64 // its own rate (gifts), instead of a share of shape.rate
 }
 
 // fanoutShape: one group of all members; senders are the first S members.
@@ -65,6 +69,19 @@ func groupsShape(cfg *Config) *shape {
 	for g := 0; g < cfg.Groups; g++ {
 		sp := &sh.senders[g%s]
 		sp.groups = append(sp.groups, g)
+	}
+	return sh
+}
+
+// roomShape: fanout's shape as a live room: the members watch, sender 0
+// (the owner) posts chatter at the rate, and with --gifts a second sender
+// on the same connection posts gifts (high priority) at their own rate.
+func roomShape(cfg *Config) *shape {
+	sh := fanoutShape(cfg)
+	sh.room, sh.highSender, sh.paced = true, -1, len(sh.senders)
+	if cfg.Gifts > 0 {
+		sh.highSender = len(sh.senders)
+		sh.senders = append(sh.senders, senderSpec{conn: 0, groups: []int{0}, rate: cfg.Gifts})
 	}
 	return sh
 }
@@ -213,6 +230,17 @@ func runLoad(ctx context.Context, cfg *Config, t loadTarget, sh *shape, scenario
 		res.SendsPerSec = math.Round(float64(res.Sends) / seconds)
 	}
 	res.Latency = latencyOf(m.merged())
+	if sh.room {
+		if sh.highSender >= 0 {
+			hl := latencyOf(m.mergedHigh())
+			res.HighLatency = &hl
+			res.HighLost = max(0, m.highWant.Load()-m.highGot.Load())
+			if seconds > 0 {
+				res.HighPerSec = math.Round(float64(m.highIn.Load()) / seconds)
+			}
+		}
+		res.ChatterSkipped, res.Refused = m.skipped.Load(), m.refused.Load()
+	}
 	tot, _, _ := m.sums()
 	m.sample(tot)
 	res.Timeline = m.timeline(m.start.Load(), t0, m.now())
@@ -252,11 +280,18 @@ func drive(ctx context.Context, sh *shape, j int, side sendSide, m *meter, t0, s
 		return
 	}
 	S := int64(len(sh.senders))
+	if sh.paced > 0 {
+		S = int64(sh.paced)
+	}
+	jj := int64(j) // this sender's slot in the shared schedule
 	buf := newPayload(sh.payload)
 	seqs := make([]uint32, len(sp.groups))
 	var step float64
 	if sh.rate > 0 {
 		step = 1e9 / sh.rate
+	}
+	if sp.rate > 0 {
+		step, S, jj = 1e9/sp.rate, 1, 0
 	}
 	const maxSends = 1 << 32
 	for k := int64(0); k < maxSends; k++ {
@@ -265,7 +300,7 @@ func drive(ctx context.Context, sh *shape, j int, side sendSide, m *meter, t0, s
 		}
 		var sent int64
 		if step > 0 {
-			due := t0 + int64(float64(k*S+int64(j))*step)
+			due := t0 + int64(float64(k*S+jj)*step)
 			if due >= stopAt {
 				return
 			}
@@ -293,6 +328,9 @@ func drive(ctx context.Context, sh *shape, j int, side sendSide, m *meter, t0, s
 		fillPayload(buf, sent, j, seqs[i])
 		if sh.readers {
 			m.expected.Add(int64(len(sh.groups[gi])))
+			if sh.room && j == sh.highSender && sent >= m.start.Load() && sent < stopAt {
+				m.highWant.Add(int64(len(sh.groups[gi])))
+			}
 		}
 		m.sendsAll.Add(1)
 		conn := sp.conn

@@ -49,6 +49,14 @@ type meter struct {
 	delivered atomic.Int64 // sum of reader totals, refreshed by the monitor
 	running   atomic.Bool  // readers should count disconnects as errors
 
+	// Rooms: high-priority deliveries and what was shed.
+	high     [nShards]histShard
+	highWant atomic.Int64 // high deliveries the window's gifts should cause
+	highGot  atomic.Int64 // high deliveries of gifts sent inside the window
+	highIn   atomic.Int64 // high deliveries received inside the window
+	skipped  atomic.Int64 // chatter left out of room frames (RoomPush.skipped)
+	refused  atomic.Int64 // sends refused with rate_limited (shed at ingress)
+
 	smu     sync.Mutex
 	samples []sample // taken by the monitor, at least sampleEvery apart
 }
@@ -69,6 +77,7 @@ func newMeter() *meter {
 	m.end.Store(notYet)
 	for i := range m.shards {
 		m.shards[i].h = newHist()
+		m.high[i].h = newHist()
 	}
 	return m
 }
@@ -106,6 +115,31 @@ func (r *reader) deliver(now, sent int64) {
 	if sent >= st && sent < en {
 		recordLatency(r.shard, now-sent)
 	}
+}
+
+// deliverHigh records a high-priority delivery (in addition to deliver).
+func (r *reader) deliverHigh(now, sent int64) {
+	m := r.m
+	st, en := m.start.Load(), m.end.Load()
+	if now >= st && now < en {
+		m.highIn.Add(1)
+	}
+	if sent >= st && sent < en {
+		m.highGot.Add(1)
+		recordLatency(&m.high[int(sent)&(nShards-1)], now-sent)
+	}
+}
+
+// mergedHigh is the high-priority latency histogram.
+func (m *meter) mergedHigh() *hdr.Histogram {
+	h := newHist()
+	for i := range m.high {
+		s := &m.high[i]
+		s.mu.Lock()
+		h.Merge(s.h)
+		s.mu.Unlock()
+	}
+	return h
 }
 
 func recordLatency(s *histShard, ns int64) {

@@ -111,6 +111,7 @@ type natsReader struct {
 	r    *reader
 	m    *meter
 	last []uint32 // by sender
+	high int      // room: the gift sender's index, or -1
 }
 
 func (nr *natsReader) onMsg(msg *nats.Msg) {
@@ -129,6 +130,9 @@ func (nr *natsReader) onMsg(msg *nats.Msg) {
 		nr.last[sender] = seq
 	}
 	nr.r.deliver(now, ts)
+	if sender == nr.high {
+		nr.r.deliverHigh(now, ts)
+	}
 }
 
 // natsLoad is NATS core (or JetStream, for persist) as a loadTarget: the
@@ -231,7 +235,10 @@ func (n *natsLoad) open(ctx context.Context, cfg *Config, sh *shape, m *meter) e
 		n.sems[i] = make(chan struct{}, cfg.Window)
 		n.flushes[i] = make(chan struct{}, 2)
 		for _, g := range subsOf[i] {
-			nr := &natsReader{r: m.newReader(), m: m}
+			nr := &natsReader{r: m.newReader(), m: m, high: -1}
+			if sh.room {
+				nr.high = sh.highSender
+			}
 			if _, err := nc.Subscribe(n.subjects[g], nr.onMsg); err != nil {
 				return err
 			}

@@ -75,6 +75,8 @@ type qunReader struct {
 	lastBy map[string]*uint64 // many groups (also what a resync asks for)
 	fn     func(group []byte, seq, typ uint64, text []byte)
 	mu     *sync.Mutex // resync: guards lastBy between connections
+	room   bool        // a room viewer: merged frames, seqs with gaps (room.go)
+	high   int         // the gift sender's index in payloads, or -1
 }
 
 func newQunReader(m *meter, count bool, multi bool) *qunReader {
@@ -101,6 +103,10 @@ func (qr *qunReader) onFrame(t wire.FrameType, body []byte) {
 		defer qr.mu.Unlock()
 	}
 	qr.now = qr.m.now()
+	if t == wire.FrameRoomPush {
+		qr.onRoomFrame(body)
+		return
+	}
 	if !walkPush(body, qr.fn) {
 		qr.m.errs.Add(1)
 	}
@@ -121,13 +127,22 @@ func (qr *qunReader) onMsg(group []byte, seq, typ uint64, text []byte) {
 		}
 		return
 	}
-	if *lp != 0 && seq > *lp+1 {
+	if *lp != 0 && seq > *lp+1 && !qr.room {
 		qr.r.gaps.Add(1)
 	}
 	if seq > *lp {
 		*lp = seq
 	}
 	if typ != uint64(wire.MsgText) {
+		return
+	}
+	if qr.room && qr.high >= 0 {
+		if ts, sender, _, ok := parsePayload(text); ok {
+			qr.r.deliver(qr.now, ts)
+			if sender == qr.high {
+				qr.r.deliverHigh(qr.now, ts)
+			}
+		}
 		return
 	}
 	if ts, ok := payloadTime(text); ok {
@@ -217,7 +232,11 @@ func (q *qunLoad) open(ctx context.Context, cfg *Config, sh *shape, m *meter) er
 	}
 	q.srv = srv
 	q.ctx, q.cancel = context.WithCancel(context.Background())
-	if err := q.build(ctx, sh.groups); err != nil {
+	build := q.build
+	if sh.room {
+		build = q.buildRoom
+	}
+	if err := build(ctx, sh.groups); err != nil {
 		return err
 	}
 	// Phase B: every member online, reading.
@@ -226,9 +245,17 @@ func (q *qunLoad) open(ctx context.Context, cfg *Config, sh *shape, m *meter) er
 	multi := len(sh.groups) > 1
 	return forEach(ctx, sh.conns, 64, func(i int) error {
 		qr := newQunReader(m, sh.readers, multi)
+		if sh.room {
+			qr.room, qr.high = true, sh.highSender
+		}
 		c, err := q.dial(ctx, i, client.Options{OnFrame: qr.onFrame, OnClose: onCloseCounter(m)})
 		if err != nil {
 			return err
+		}
+		if sh.room {
+			if _, err := c.WatchRoom(ctx, q.gids[0], nil); err != nil {
+				return fmt.Errorf("watch room: %w", err)
+			}
 		}
 		q.clients[i] = c
 		q.sems[i] = make(chan struct{}, cfg.Window)
@@ -305,12 +332,25 @@ func (s *qunSide) send(gi, conn int, payload []byte, sent int64) bool {
 		cmid = "c" + strconv.FormatUint(q.cmidSeq.Add(1), 36)
 	}
 	c, gid, m, withLat := q.clients[conn], q.gids[gi], q.m, q.sh.ackLatency
+	room, lane := q.sh.room, wire.LaneChatter
+	if s.j == q.sh.highSender {
+		lane = wire.LaneHigh
+	}
 	q.wg.Add(1)
 	go func() {
 		defer q.wg.Done()
-		_, err := c.SendText(q.ctx, gid, cmid, text)
+		var err error
+		if room {
+			_, err = c.RoomSend(q.ctx, gid, cmid, text, lane)
+		} else {
+			_, err = c.SendText(q.ctx, gid, cmid, text)
+		}
 		<-q.sems[conn]
 		now := m.now()
+		if wire.CodeOf(err) == wire.CodeRateLimited {
+			m.refused.Add(1)
+			return
+		}
 		if err != nil {
 			if q.ctx.Err() == nil && !errors.Is(err, context.Canceled) {
 				m.sendErrs.Add(1)

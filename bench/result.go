@@ -38,6 +38,12 @@ type Result struct {
 	IdleConnStackKB float64 `json:"idle_conn_stack_kb,omitempty"` // goroutine stacks per connection (Qun, spawn)
 	Replayed        int64   `json:"replayed,omitempty"`           // resync: messages pushed during resyncs
 	Fsyncs          int64   `json:"fsyncs,omitempty"`             // persist, in-process: WAL fsyncs in the window
+	// room: per priority, and what was shed.
+	HighPerSec     float64  `json:"high_deliveries_per_sec,omitempty"`
+	HighLatency    *Latency `json:"high_latency_ms,omitempty"`
+	HighLost       int64    `json:"high_lost,omitempty"`       // gift deliveries due in the window that never arrived
+	ChatterSkipped int64    `json:"chatter_skipped,omitempty"` // chatter left out of viewers' frames
+	Refused        int64    `json:"refused,omitempty"`         // sends refused with rate_limited
 
 	// Timeline: deliveries/s and sends/s per interval of about 100 ms,
 	// warm-up (t < 0), window and drain (load scenarios).
@@ -117,9 +123,20 @@ func median(rs []Result) Result {
 	out.IdleConnKB = round3(med(func(r *Result) float64 { return r.IdleConnKB }))
 	out.IdleConnHeapKB = round3(med(func(r *Result) float64 { return r.IdleConnHeapKB }))
 	out.IdleConnStackKB = round3(med(func(r *Result) float64 { return r.IdleConnStackKB }))
+	out.HighPerSec = math.Round(med(func(r *Result) float64 { return r.HighPerSec }))
+	if out.HighLatency != nil {
+		hl := *out.HighLatency
+		hl.P99 = med(func(r *Result) float64 { return orZero(r.HighLatency).P99 })
+		hl.P50 = med(func(r *Result) float64 { return orZero(r.HighLatency).P50 })
+		out.HighLatency = &hl
+	}
 	// Counts of bad events add up: one slow consumer in any round matters.
 	out.Errors, out.SlowConsumers, out.Gaps, out.Deliveries, out.Sends, out.Replayed, out.Fsyncs = 0, 0, 0, 0, 0, 0, 0
+	out.HighLost, out.ChatterSkipped, out.Refused = 0, 0, 0
 	for _, r := range rs {
+		out.HighLost += r.HighLost
+		out.ChatterSkipped += r.ChatterSkipped
+		out.Refused += r.Refused
 		out.Errors += r.Errors
 		out.SlowConsumers += r.SlowConsumers
 		out.Gaps += r.Gaps
@@ -197,6 +214,13 @@ func (r *Report) Table(w io.Writer) {
 	row("latency p99 ms", func(c *Result) string { return msStr(c.Latency.P99) }, rat(r.ratioP()))
 	row("latency p99.9 ms", func(c *Result) string { return msStr(c.Latency.P999) }, "")
 	row("latency max ms", func(c *Result) string { return msStr(c.Latency.Max) }, "")
+	if r.Scenario == "room" {
+		row("high deliveries/s", func(c *Result) string { return human(c.HighPerSec) }, "")
+		row("high p99 ms", func(c *Result) string { return msStr(orZero(c.HighLatency).P99) }, "")
+		row("high lost", func(c *Result) string { return fmt.Sprint(c.HighLost) }, "")
+		row("chatter skipped", func(c *Result) string { return fmt.Sprint(c.ChatterSkipped) }, "")
+		row("refused (rate_limited)", func(c *Result) string { return fmt.Sprint(c.Refused) }, "")
+	}
 	row("errors", func(c *Result) string { return fmt.Sprint(c.Errors) }, "")
 	row("slow consumers", func(c *Result) string { return fmt.Sprint(c.SlowConsumers) }, "")
 	row("gaps seen", func(c *Result) string { return fmt.Sprint(c.Gaps) }, "")
@@ -257,4 +281,11 @@ func (c Config) describe() string {
 		b.WriteString(", no client message ids")
 	}
 	return b.String()
+}
+
+func orZero(l *Latency) Latency {
+	if l == nil {
+		return Latency{}
+	}
+	return *l
 }

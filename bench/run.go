@@ -94,8 +94,10 @@ func runRound(ctx context.Context, cfg *Config, peerBin string, last bool) (Resu
 	}
 	var sh *shape
 	switch cfg.Scenario {
-	case "fanout", "room":
+	case "fanout":
 		sh = fanoutShape(cfg)
+	case "room":
+		sh = roomShape(cfg)
 	case "groups":
 		sh = groupsShape(cfg)
 	case "persist":

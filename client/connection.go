@@ -45,6 +45,9 @@ type Options struct {
 	// OnPush, OnGap and OnNotice (for load generators that parse only what
 	// they count). body is only valid during the call.
 	OnFrame func(t wire.FrameType, body []byte)
+	// OnRoomPush receives a live room's merged pushes (room.go), on the
+	// reader goroutine.
+	OnRoomPush func(*wire.RoomPush)
 	// OnClose is called once when the connection ends, with the reason
 	// (a *wire.Error when the server said why).
 	OnClose func(error)
@@ -241,15 +244,18 @@ func (c *Client) dispatch(t wire.FrameType, body []byte) error {
 		if err := wire.Decode(body, &ef); err != nil {
 			return err
 		}
-		werr := &wire.Error{Code: ef.Code, Msg: ef.Msg}
+		werr := &wire.Error{Code: ef.Code, Msg: ef.Msg, RetryAfter: ef.RetryAfter}
 		if ef.ID == 0 {
 			return werr
 		}
 		c.complete(ef.ID, result{err: werr})
-	case wire.FramePush, wire.FrameGap, wire.FrameNotice:
+	case wire.FramePush, wire.FrameGap, wire.FrameNotice, wire.FrameRoomPush:
 		if c.opts.OnFrame != nil {
 			c.opts.OnFrame(t, body)
 			return nil
+		}
+		if t == wire.FrameRoomPush {
+			return c.roomPush(body)
 		}
 		if t == wire.FrameNotice {
 			if c.opts.OnNotice != nil {

@@ -461,7 +461,7 @@ func (c *conn) finish(id uint32, body []byte, err error) {
 		if !errors.As(err, &we) {
 			we = wire.Errorf(wire.CodeInternal, "%v", err)
 		}
-		c.send(wire.FrameError, &wire.ErrorFrame{ID: id, Code: we.Code, Msg: we.Msg})
+		c.send(wire.FrameError, &wire.ErrorFrame{ID: id, Code: we.Code, Msg: we.Msg, RetryAfter: we.RetryAfter})
 		return
 	}
 	c.send(wire.FrameReply, &wire.Reply{ID: id, Body: body})

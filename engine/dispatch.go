@@ -109,6 +109,13 @@ var routes = map[wire.Op]route{
 	wire.OpSetDivert:      toGroup,
 	wire.OpShareCard:      {run: (*Engine).shareCard},
 	wire.OpSetHostFacts:   {run: (*Engine).setHostFacts},
+	// Live rooms (room.go).
+	wire.OpOpenRoom:   {run: (*Engine).openRoom},
+	wire.OpCloseRoom:  toGroup,
+	wire.OpWatchRoom:  {run: (*Engine).watchRoom},
+	wire.OpLeaveRoom:  {run: (*Engine).leaveRoom},
+	wire.OpRoomSend:   {inOrder: (*Engine).roomSendTo},
+	wire.OpRoomConfig: toGroup,
 }
 
 // sendTo decodes a send's arguments once, for the group it goes to and the

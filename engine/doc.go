@@ -35,7 +35,8 @@
 // frontend. dispatch.go holds the route table every op is routed from (a
 // client's request and Engine.Call alike); membership.go the operations that
 // span user and group grains; resync.go, mygroups.go and discovery.go the
-// rest; grain.go and args.go the grain calls and argument helpers they share.
+// rest; room.go live rooms (OpenRoom, watching, the hub's viewers); grain.go
+// and args.go the grain calls and argument helpers they share.
 // Fan groups and creator tools: fans.go (their routes and NotifyCreator),
 // fans_hooks.go (the Fans, Push, Reports and Share hooks and their
 // MemoryHost defaults), fans_config.go (Config.Fans) and host_events.go

@@ -21,7 +21,14 @@ func resultErr(r *pb.Result) error {
 	if r.Code == 0 {
 		return nil
 	}
-	return &wire.Error{Code: wire.Code(r.Code), Msg: r.Error}
+	e := &wire.Error{Code: wire.Code(r.Code), Msg: r.Error}
+	if len(r.Body) > 0 { // what the refusal says beyond code and text (retry-after)
+		var x wire.Error
+		if wire.Decode(r.Body, &x) == nil {
+			e.RetryAfter = x.RetryAfter
+		}
+	}
+	return e
 }
 
 // request calls a grain and waits, retrying as Proto.Actor does.

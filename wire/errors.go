@@ -69,7 +69,8 @@ var codeNames = map[Code]string{
 	CodeNotFound: "not_found", CodeConflict: "conflict", CodeRejected: "rejected", CodePending: "pending",
 	CodeInvalidCode: "invalid_code", CodeDissolved: "dissolved", CodeNotAllowed: "not_allowed",
 	CodeThresholdNotMet: "threshold_not_met",
-	CodeInternal:        "internal", CodeUnavailable: "unavailable", CodeTimeout: "timeout",
+	CodeNotARoom:        "not_a_room", CodeRoomClosed: "room_closed", CodeRateLimited: "rate_limited",
+	CodeInternal: "internal", CodeUnavailable: "unavailable", CodeTimeout: "timeout",
 }
 
 // String returns the code's stable snake_case name.
@@ -83,8 +84,9 @@ func (c Code) String() string {
 // Error is the typed error a client receives: a stable numeric code and text.
 // errors.Is(err, wire.ErrNotMember) matches on the code alone.
 type Error struct {
-	Code Code   `msgpack:"code"`
-	Msg  string `msgpack:"msg"`
+	Code       Code   `msgpack:"code"`
+	Msg        string `msgpack:"msg"`
+	RetryAfter int64  `msgpack:"retry_after,omitempty"` // CodeRateLimited: ms until a retry may pass
 }
 
 func (e *Error) Error() string {

@@ -28,6 +28,7 @@ var stableCodes = map[wire.Code]string{
 	209: "limit_reached", 210: "not_found", 211: "conflict", 212: "rejected", 213: "pending",
 	214: "invalid_code", 215: "dissolved", 216: "not_allowed", 217: "threshold_not_met",
 	300: "diverted", 301: "recall_window", 302: "not_reviewed",
+	320: "not_a_room", 321: "room_closed", 322: "rate_limited",
 	500: "internal", 501: "unavailable", 502: "timeout",
 }
 

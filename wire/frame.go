@@ -59,6 +59,8 @@ func (t FrameType) String() string {
 		return "pong"
 	case FrameNotice:
 		return "notice"
+	case FrameRoomPush:
+		return "room_push"
 	}
 	return fmt.Sprintf("frame(%d)", uint8(t))
 }

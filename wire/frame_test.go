@@ -399,7 +399,7 @@ func TestNegativeMaxSize(t *testing.T) {
 }
 
 func TestStrings(t *testing.T) {
-	frames := map[wire.FrameType]string{1: "hello", 2: "welcome", 3: "request", 4: "reply", 5: "error", 6: "push", 7: "gap", 8: "ping", 9: "pong", 10: "notice", 11: "frame(11)", 0: "frame(0)"}
+	frames := map[wire.FrameType]string{1: "hello", 2: "welcome", 3: "request", 4: "reply", 5: "error", 6: "push", 7: "gap", 8: "ping", 9: "pong", 10: "notice", 11: "frame(11)", 0: "frame(0)", 140: "room_push"}
 	for ft, s := range frames {
 		if ft.String() != s {
 			t.Errorf("FrameType(%d) = %q, want %q", uint8(ft), ft.String(), s)
@@ -414,6 +414,7 @@ func TestStrings(t *testing.T) {
 		35: "group_stats", 36: "list_invites",
 		100: "create_fan_group", 101: "set_fan_group", 102: "fan_groups", 103: "notify_creator", 104: "announce_strong",
 		105: "recall", 106: "set_divert", 107: "share_card", 108: "set_host_facts",
+		140: "open_room", 141: "close_room", 142: "watch_room", 143: "leave_room", 144: "room_send", 145: "room_config",
 		0: "op_0", 37: "op_37", 1000: "op_1000", 65535: "op_65535"}
 	for op, s := range ops {
 		if op.String() != s {

@@ -72,6 +72,12 @@ var argTypes = map[wire.Op]func() any{
 	wire.OpShowOnProfile:  func() any { return new(wire.ShowOnProfileArgs) },
 	wire.OpGroupStats:     func() any { return new(wire.GroupArgs) },
 	wire.OpListInvites:    func() any { return new(wire.GroupArgs) },
+	wire.OpOpenRoom:       func() any { return new(wire.OpenRoomArgs) },
+	wire.OpCloseRoom:      func() any { return new(wire.GroupArgs) },
+	wire.OpWatchRoom:      func() any { return new(wire.WatchRoomArgs) },
+	wire.OpLeaveRoom:      func() any { return new(wire.GroupArgs) },
+	wire.OpRoomSend:       func() any { return new(wire.RoomSendArgs) },
+	wire.OpRoomConfig:     func() any { return new(wire.RoomConfigArgs) },
 }
 
 // TestArgTypesCoverOps: every op has its argument type in argTypes, so the

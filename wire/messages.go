@@ -65,9 +65,10 @@ type Reply struct {
 // ErrorFrame answers a Request that failed (ID set), or announces that the
 // connection is being closed (ID 0).
 type ErrorFrame struct {
-	ID   uint32 `msgpack:"id"`
-	Code Code   `msgpack:"code"`
-	Msg  string `msgpack:"msg"`
+	ID         uint32 `msgpack:"id"`
+	Code       Code   `msgpack:"code"`
+	Msg        string `msgpack:"msg"`
+	RetryAfter int64  `msgpack:"retry_after,omitempty"` // rate_limited: ms until a retry may pass
 }
 
 // Push carries one or more consecutive messages of one group, ascending seq.
@@ -106,6 +107,7 @@ type Message struct {
 	CMID   string  `msgpack:"cmid,omitempty"` // the sender's client message id
 	Type   MsgType `msgpack:"type"`
 	Body   Body    `msgpack:"body"`
+	Lane   Lane    `msgpack:"lane,omitempty"` // rooms: the message's priority lane
 }
 
 // Body is a tagged union: exactly the field named by the message's Type is set.

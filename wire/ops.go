@@ -71,6 +71,8 @@ var opNames = [...]string{
 	OpCreateFanGroup: "create_fan_group", OpSetFanGroup: "set_fan_group", OpFanGroups: "fan_groups",
 	OpNotifyCreator: "notify_creator", OpAnnounceStrong: "announce_strong", OpRecall: "recall",
 	OpSetDivert: "set_divert", OpShareCard: "share_card", OpSetHostFacts: "set_host_facts",
+	OpOpenRoom: "open_room", OpCloseRoom: "close_room", OpWatchRoom: "watch_room", OpLeaveRoom: "leave_room",
+	OpRoomSend: "room_send", OpRoomConfig: "room_config",
 }
 
 func (o Op) String() string {

@@ -102,6 +102,13 @@ func docExamples(tb testing.TB) []docExample {
 			Msg: "follow_days: follow cara for 7 more days (needs 10 days, followed 3)"}},
 		{"recall-push", wire.FramePush, &wire.Push{Group: exGroup, Msgs: []wire.Message{{Seq: 59, Time: 1767225660000, Sender: "bob",
 			Type: wire.MsgSystem, Body: wire.Body{System: &wire.SystemBody{Event: wire.EventRecalled, Actor: "bob", Target: "bob", Text: "57"}}}}}},
+		{"room-send-request", wire.FrameRequest, &wire.Request{ID: 31, Op: wire.OpRoomSend, Args: mustMarshal(tb, &wire.RoomSendArgs{
+			Group: "room-live42", CMID: "g-77", Type: wire.MsgText, Body: wire.Body{Text: &wire.TextBody{Text: "rocket x1"}}, Lane: wire.LaneHigh})}},
+		{"room-push", wire.FrameRoomPush, &wire.RoomPush{Group: "room-live42", Skipped: 37, Online: 18000, Msgs: []wire.Message{
+			{Seq: 9001, Time: 1767225601500, Sender: "dave", Type: wire.MsgText, Body: wire.Body{Text: &wire.TextBody{Text: "666"}}, Lane: wire.LaneChatter},
+			{Seq: 9002, Time: 1767225601510, Sender: "erin", CMID: "g-77", Type: wire.MsgText, Body: wire.Body{Text: &wire.TextBody{Text: "rocket x1"}}, Lane: wire.LaneHigh},
+		}}},
+		{"rate-limited-error", wire.FrameError, &wire.ErrorFrame{ID: 32, Code: wire.CodeRateLimited, Msg: "at most 1 messages per second per viewer", RetryAfter: 640}},
 	}
 }
 

@@ -51,6 +51,7 @@ func table() []section {
 		{"running a group (owner, admins)", concat(moderationCommands, groupContentCommands)},
 		{"my lists and discovery", discoveryCommands},
 		{"fan groups and creator tools", fanCommands},
+		{"live rooms", roomCommands},
 	}
 }
 
