@@ -18,6 +18,8 @@ export const FrameType = {
   Ping: 8,
   Pong: 9,
   Notice: 10,
+  /** A room's messages merged over its window (live rooms). */
+  RoomPush: 140,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -55,6 +57,10 @@ export const ErrorCode = {
   Diverted: 300,
   RecallWindow: 301,
   NotReviewed: 302,
+  NotARoom: 320,
+  RoomClosed: 321,
+  /** Too fast: QunError.retryAfter says when a retry may pass. */
+  RateLimited: 322,
   Internal: 500,
   Unavailable: 501,
   Timeout: 502,
@@ -94,6 +100,9 @@ const codeNames: Record<number, string> = {
   300: "diverted",
   301: "recall_window",
   302: "not_reviewed",
+  320: "not_a_room",
+  321: "room_closed",
+  322: "rate_limited",
   500: "internal",
   501: "unavailable",
   502: "timeout",
@@ -150,3 +159,7 @@ export type GroupKind = (typeof GroupKind)[keyof typeof GroupKind];
 /** Contact-diversion policies of a group (append-only). */
 export const DivertPolicy = { Default: 0, Allow: 1, Flag: 2, Mask: 3, Block: 4 } as const;
 export type DivertPolicy = (typeof DivertPolicy)[keyof typeof DivertPolicy];
+
+/** A message's priority lane in a live room (append-only); plain groups: Normal. */
+export const Lane = { Normal: 0, Chatter: 1, High: 2 } as const;
+export type Lane = (typeof Lane)[keyof typeof Lane];

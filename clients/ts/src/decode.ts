@@ -24,10 +24,12 @@ export interface ErrorFrame {
   id: number;
   code: number;
   msg: string;
+  /** rate_limited: ms until a retry may pass; 0 if absent. */
+  retry_after: number;
 }
 export const errorFrame: D<ErrorFrame> = (v, p) => {
   const r = Reader.of(v, p);
-  return { id: r.uint("id", 32), code: r.uint("code", 16), msg: r.str("msg") };
+  return { id: r.uint("id", 32), code: r.uint("code", 16), msg: r.str("msg"), retry_after: r.uint("retry_after") };
 };
 
 export interface ReplyFrame {
@@ -61,6 +63,8 @@ export const message: D<T.Message> = (v, p) => {
   richBody(b, body);
   const m: T.Message = { seq: r.uint("seq"), ts: r.int("ts"), from: r.str("from"), type: r.uint("type", 8), body };
   setOpt(m, "cmid", r.optStr("cmid"));
+  const lane = r.uint("lane", 8);
+  if (lane) m.lane = lane;
   return m;
 };
 

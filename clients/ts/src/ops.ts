@@ -6,6 +6,8 @@
  */
 import * as d from "./decode.js";
 import * as rd from "./richdecode.js";
+import * as md from "./roomdecode.js";
+import type * as M from "./roomtypes.js";
 import type * as R from "./richtypes.js";
 import type * as T from "./types.js";
 
@@ -56,6 +58,12 @@ export interface OpTypes {
   set_divert: [R.SetDivertArgs, T.SeqResult];
   share_card: [T.GroupArgs, R.ShareCard];
   set_host_facts: [R.HostFactsArgs, T.Empty];
+  open_room: [M.OpenRoomArgs, M.OpenRoomResult];
+  close_room: [T.GroupArgs, T.SeqResult];
+  watch_room: [M.WatchRoomArgs, M.RoomInfo];
+  leave_room: [T.GroupArgs, T.Empty];
+  room_send: [M.RoomSendArgs, T.SendResult];
+  room_config: [M.RoomConfigArgs, T.SeqResult];
 }
 
 export type OpName = keyof OpTypes;
@@ -117,6 +125,14 @@ export const ops: { readonly [K in OpName]: OpSpec<K> } = {
   set_divert: { op: 106, decode: d.seqResult, idempotent: false },
   share_card: { op: 107, decode: rd.shareCard, idempotent: false },
   set_host_facts: { op: 108, decode: d.empty, idempotent: true },
+  // Opening an open room of the caller returns it (existed).
+  open_room: { op: 140, decode: md.openRoomResult, idempotent: true },
+  close_room: { op: 141, decode: d.seqResult, idempotent: false },
+  // Watching is per connection: watch again after a reconnect.
+  watch_room: { op: 142, decode: md.roomInfo, idempotent: true },
+  leave_room: { op: 143, decode: d.empty, idempotent: true },
+  room_send: { op: 144, decode: d.sendResult, idempotent: false },
+  room_config: { op: 145, decode: d.seqResult, idempotent: false },
 };
 
 /** Op names in op-number order. */

@@ -9,7 +9,7 @@
  * protocol marks *optional* is `?` when its absence means something (e.g.
  * GroupInfo.your_role); optional arrays are always present (possibly empty).
  */
-import type { GroupKind, JoinPolicy, Role } from "./codes.js";
+import type { GroupKind, JoinPolicy, Lane, Role } from "./codes.js";
 import type * as R from "./richtypes.js";
 
 // ---- frames ----
@@ -92,6 +92,8 @@ export interface Message {
   /** 1 text, 2 system, 100-108 rich (MessageType); an unknown type must still count as seen. */
   type: number;
   body: Body;
+  /** Live rooms: the message's priority lane (0 normal, absent in plain groups). */
+  lane?: Lane | number;
 }
 
 // ---- shared ----
