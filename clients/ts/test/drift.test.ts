@@ -34,11 +34,11 @@ function goSources(): string {
     .join("\n");
 }
 
-/** `OpX Op = N` constants and the `OpX: "name"` entries of opNames in wire/ops.go. */
+/** `OpX Op = N` constants (in any wire/*.go) and the `OpX: "name"` entries of opNames in wire/ops.go. */
 function goOps(): Map<string, number> {
   const src = readFileSync(join(wireDir, "ops.go"), "utf8");
   const nums = new Map<string, number>();
-  for (const m of src.matchAll(/^\s*(Op\w+)\s+Op\s*=\s*(\d+)/gm)) nums.set(m[1]!, Number(m[2]));
+  for (const m of goSources().matchAll(/^\s*(Op\w+)\s+Op\s*=\s*(\d+)/gm)) nums.set(m[1]!, Number(m[2]));
   const start = src.indexOf("opNames = [...]string{");
   assert.ok(start >= 0, "wire/ops.go has no opNames table");
   const table = src.slice(start, src.indexOf("\n}", start));
