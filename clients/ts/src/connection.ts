@@ -335,7 +335,7 @@ export class Connection extends Emitter<ConnectionEvents> {
 
 installOpMethods(Connection.prototype);
 
-function withRetryAfter(e: QunError, ms: number): QunError {
-  if (ms > 0) e.retryAfter = ms;
+function withRetryAfter(e: QunError, ms: number | undefined): QunError {
+  if (ms) e.retryAfter = ms;
   return e;
 }

@@ -24,12 +24,15 @@ export interface ErrorFrame {
   id: number;
   code: number;
   msg: string;
-  /** rate_limited: ms until a retry may pass; 0 if absent. */
-  retry_after: number;
+  /** rate_limited: ms until a retry may pass; absent otherwise. */
+  retry_after?: number;
 }
 export const errorFrame: D<ErrorFrame> = (v, p) => {
   const r = Reader.of(v, p);
-  return { id: r.uint("id", 32), code: r.uint("code", 16), msg: r.str("msg"), retry_after: r.uint("retry_after") };
+  const e: ErrorFrame = { id: r.uint("id", 32), code: r.uint("code", 16), msg: r.str("msg") };
+  const ra = r.uint("retry_after");
+  if (ra) e.retry_after = ra;
+  return e;
 };
 
 export interface ReplyFrame {
