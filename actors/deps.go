@@ -28,6 +28,8 @@ type Deps struct {
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Stats counts grains by kind, if set (metrics). Default nil: none.
+	Stats *GrainStats
 	// OnHostEvent receives host events (offline pushes, diversion reports)
 	// once their message is durable. It is called from the grain, so it
 	// must not block. Default: drop them.

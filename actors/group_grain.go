@@ -85,6 +85,9 @@ func (g *groupGrain) Receive(ctx actor.Context) {
 		g.watchers = map[string]*watcher{}
 		g.batch = 1
 		ctx.SetReceiveTimeout(g.deps.IdleTimeout)
+		g.deps.Stats.started(statGroup)
+	case *actor.Stopped:
+		g.deps.Stats.stopped(statGroup)
 	case *cluster.ClusterInit:
 		g.id = msg.Identity.Identity
 		g.load()
@@ -471,5 +474,6 @@ func (g *groupGrain) idle(ctx actor.Context) {
 			g.deps.Store.Commit(&persistence.Batch{Snapshots: []persistence.Snapshot{{Stream: groupStream(g.id), Seq: seq, Data: data}}}, func(error) {})
 		}
 	}
+	g.deps.Stats.passivate(statGroup)
 	ctx.Stop(g.self)
 }

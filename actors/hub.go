@@ -2,6 +2,7 @@ package actors
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -32,6 +33,8 @@ type Hub struct {
 	stop   chan struct{}
 	wg     sync.WaitGroup
 	once   sync.Once
+
+	delivered atomic.Uint64 // see Delivered
 	// Live rooms (hub_room.go).
 	reports   chan hubReport
 	roomStats roomCounters
@@ -146,6 +149,10 @@ func (h *Hub) Unsubscribe(user, group string) {
 	h.system.Root.Send(h.pid, &pb.Subscribe{User: user, Group: group, Stop: true})
 }
 
+// Delivered is the number of group pushes handed to connections (one per
+// connection per delivered frame); it reads an atomic, without asking the hub.
+func (h *Hub) Delivered() uint64 { return h.delivered.Load() }
+
 // Stats asks the hub for its counters.
 func (h *Hub) Stats() HubStats {
 	ch := make(chan HubStats, 1)
@@ -188,17 +195,20 @@ func (h *Hub) requestWatch(group string) {
 }
 
 type hubActor struct {
-	h      *Hub
-	groups map[string]map[Conn]struct{}
-	users  map[string]map[Conn]struct{}
-	conns  map[Conn]map[string]struct{}
-	rooms  map[string]*hubRoom // live rooms with local viewers (hub_room.go)
+	h       *Hub
+	groups  map[string]map[Conn]struct{}
+	users   map[string]map[Conn]struct{}
+	conns   map[Conn]map[string]struct{}
+	rooms   map[string]*hubRoom // live rooms with local viewers (hub_room.go)
+	traffic map[string]uint64   // deliveries per watched group (hubtraffic.go)
 }
 
 func (a *hubActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *pb.Deliver:
 		a.deliver(m)
+	case *hubTopReq:
+		m.ch <- a.top(m.n)
 	case *hubAttach:
 		var fresh []string
 		if m.c == nil {
@@ -295,6 +305,7 @@ func (a *hubActor) unsub(c Conn, g string) {
 		// group unwatched. The group forgets this hub when the lease runs
 		// out; until then a delivery here finds no subscriber and is dropped.
 		delete(a.groups, g)
+		delete(a.traffic, g)
 	}
 }
 
@@ -319,6 +330,8 @@ func (a *hubActor) deliver(d *pb.Deliver) {
 	for c := range a.groups[d.Group] {
 		c.Push(d.Frame)
 	}
+	a.h.delivered.Add(uint64(len(a.groups[d.Group]))) // one add per delivery, by the hub's goroutine alone
+	a.count(d.Group, len(a.groups[d.Group]))
 	for _, u := range d.RemoveUsers {
 		for c := range a.users[u] {
 			a.unsub(c, d.Group)

@@ -37,6 +37,9 @@ func (g *userGrain) Receive(ctx actor.Context) {
 	case *actor.Started:
 		g.self, g.system = ctx.Self(), ctx.ActorSystem()
 		ctx.SetReceiveTimeout(g.deps.IdleTimeout)
+		g.deps.Stats.started(statUser)
+	case *actor.Stopped:
+		g.deps.Stats.stopped(statUser)
 	case *cluster.ClusterInit:
 		g.id = msg.Identity.Identity
 		g.m = NewUserMachine(g.id)
@@ -79,6 +82,7 @@ func (g *userGrain) Receive(ctx actor.Context) {
 		ctx.Send(msg.to, msg.res)
 	case *actor.ReceiveTimeout:
 		if g.waiting == 0 {
+			g.deps.Stats.passivate(statUser)
 			ctx.Stop(g.self)
 			return
 		}

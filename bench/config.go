@@ -58,6 +58,10 @@ type Config struct {
 	// Spawn runs the started server as a child process instead of inside
 	// this one, so its CPU and memory are measured alone.
 	Spawn bool `json:"spawn"`
+	// Metrics turns the started server's Prometheus series on
+	// (engine.Config.Metrics; a spawned server also gathers them once a
+	// second), to measure their cost. Default off.
+	Metrics bool `json:"metrics,omitempty"`
 	// Vs names a peer measured in the same run ("nats"), interleaved.
 	Vs string `json:"vs,omitempty"`
 	// Rounds per system when Vs is set (A B A B ...). Default 2.

@@ -19,6 +19,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/qunchat/qun/engine"
 )
 
@@ -38,8 +40,9 @@ const MaxMembers = 1 << 20
 // starts, in-process or as a child: the defaults (durable Pebble store)
 // except a loopback listener on a free port, the member limit, and no
 // friend or tier limits on creating groups.
-func serverConfig(dir string, secret []byte) engine.Config {
+func serverConfig(dir string, secret []byte, metrics prometheus.Registerer) engine.Config {
 	cfg := engine.DefaultConfig()
+	cfg.Metrics = metrics // nil: off
 	cfg.Listen = "127.0.0.1:0"
 	cfg.DataDir = dir
 	cfg.Secret = secret
@@ -75,6 +78,8 @@ type qunServer struct {
 	ctlIn  io.WriteCloser
 	ctlOut *bufio.Reader
 	prof   *os.File
+	// metrics: the server registers its Prometheus series (Config.Metrics).
+	metrics bool
 }
 
 func startQun(ctx context.Context, cfg *Config) (*qunServer, error) {
@@ -88,12 +93,16 @@ func startQun(ctx context.Context, cfg *Config) (*qunServer, error) {
 	raw := make([]byte, 32)
 	_, _ = rand.Read(raw)
 	secret := []byte(hex.EncodeToString(raw))
-	s := &qunServer{secret: secret, dir: dir}
+	s := &qunServer{secret: secret, dir: dir, metrics: cfg.Metrics}
 	if cfg.Spawn {
 		err = s.spawn(ctx)
 	} else {
 		s.mode = ModeInProcess
-		s.eng, err = engine.New(serverConfig(dir, secret))
+		var reg prometheus.Registerer
+		if cfg.Metrics {
+			reg = prometheus.NewRegistry()
+		}
+		s.eng, err = engine.New(serverConfig(dir, secret, reg))
 		if err == nil {
 			sctx, cancel := context.WithTimeout(ctx, time.Minute)
 			err = s.eng.Start(sctx)
@@ -115,8 +124,9 @@ func startQun(ctx context.Context, cfg *Config) (*qunServer, error) {
 const childEnv = "QUNBENCH_SERVE"
 
 type childSpec struct {
-	Dir    string `json:"dir"`
-	Secret string `json:"secret"`
+	Dir     string `json:"dir"`
+	Secret  string `json:"secret"`
+	Metrics bool   `json:"metrics"`
 }
 
 func (s *qunServer) spawn(ctx context.Context) error {
@@ -124,7 +134,7 @@ func (s *qunServer) spawn(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	spec, _ := json.Marshal(childSpec{Dir: s.dir, Secret: string(s.secret)})
+	spec, _ := json.Marshal(childSpec{Dir: s.dir, Secret: string(s.secret), Metrics: s.metrics})
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), childEnv+"="+string(spec))
 	cmd.Stderr = os.Stderr
@@ -298,7 +308,21 @@ func serveChild(spec string) int {
 	}
 	_, _, _ = FDLimit()
 	signal.Ignore(syscall.SIGINT) // the parent's ^C reaches us too: the parent closes us
-	e, err := engine.New(serverConfig(cs.Dir, []byte(cs.Secret)))
+	var reg *prometheus.Registry
+	if cs.Metrics {
+		// Registered and scraped once a second, as a Prometheus would.
+		reg = prometheus.NewRegistry()
+		go func() {
+			for range time.Tick(time.Second) {
+				_, _ = reg.Gather()
+			}
+		}()
+	}
+	var rr prometheus.Registerer
+	if reg != nil {
+		rr = reg
+	}
+	e, err := engine.New(serverConfig(cs.Dir, []byte(cs.Secret), rr))
 	if err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		err = e.Start(ctx)

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/qunchat/qun/internal/wsconn"
 	"github.com/qunchat/qun/wire"
 )
 
@@ -73,7 +75,9 @@ type result struct {
 	err  error
 }
 
-// Dial connects, sends the hello and waits for the welcome.
+// Dial connects, sends the hello and waits for the welcome. addr is a TCP
+// "host:port", or a WebSocket URL ("ws://host:port/ws", "wss://..."): the
+// same protocol, one binary WebSocket message per frame.
 func Dial(ctx context.Context, addr string, opts Options) (*Client, error) {
 	if opts.DialTimeout <= 0 {
 		opts.DialTimeout = 5 * time.Second
@@ -89,8 +93,7 @@ func Dial(ctx context.Context, addr string, opts Options) (*Client, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, opts.DialTimeout)
 	defer cancel()
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", addr)
+	nc, err := dialTransport(ctx, addr, opts.MaxFrame)
 	if err != nil {
 		return nil, fmt.Errorf("client: connect %s: %w", addr, err)
 	}
@@ -383,4 +386,14 @@ func millis(d time.Duration) int64 {
 		ms = 1
 	}
 	return ms
+}
+
+// dialTransport opens a TCP connection, or a WebSocket adapted to the TCP
+// framing (internal/wsconn) for a ws:// or wss:// addr.
+func dialTransport(ctx context.Context, addr string, maxFrame int) (net.Conn, error) {
+	if strings.HasPrefix(addr, "ws://") || strings.HasPrefix(addr, "wss://") {
+		return wsconn.Dial(ctx, addr, maxFrame, nil)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", addr)
 }

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/qunchat/qun/actors"
 	"github.com/qunchat/qun/wire"
@@ -18,6 +21,21 @@ type Config struct {
 	// Engine.Addr). A non-loopback address needs an explicit Secret or
 	// custom Hooks.Auth. Default "127.0.0.1:7400".
 	Listen string
+	// WSListen is the WebSocket address: the same protocol as Listen, one
+	// binary WebSocket message per frame, at ws://WSListen/ws (websocket.go).
+	// Empty: no WebSocket listener. Port 0 picks a free port (see
+	// Engine.WSAddr). A non-loopback address needs what Listen needs.
+	// Default "" (off).
+	WSListen string
+	// WSOrigins are the origins (host patterns as in path.Match, e.g.
+	// "chat.example.com", "*.example.com", or with a scheme
+	// "https://app.example.com") allowed to open a WebSocket besides the
+	// listener's own host; "*" allows any origin. Requests without an
+	// Origin header (non-browser clients) are always allowed. Default none.
+	WSOrigins []string
+	// WSHandler, if set, serves every path of the WebSocket listener but
+	// /ws (qund serves its web console there). Default nil: 404.
+	WSHandler http.Handler
 	// DataDir holds the Pebble database and the generated token secret.
 	// Empty means an in-memory store (nothing survives Close: for tests and
 	// demos). Default "qun-data".
@@ -81,6 +99,12 @@ type Config struct {
 	// DefaultTier is what a user may create unless Hooks.Tiers says
 	// otherwise (the default MemoryHost's tier). Default 4 groups of 200.
 	DefaultTier Tier
+	// Metrics, if set, receives the engine's qun_* Prometheus series
+	// (metrics.go): requests by op and code with latency histograms,
+	// connections by transport, deliveries, slow consumers, grains by kind,
+	// passivations, store commits and their sizes and latency, cluster
+	// members. Use a private registry. Default nil: no metrics.
+	Metrics prometheus.Registerer
 	// Logger receives the engine's logs and, routed, those of Proto.Actor,
 	// memberlist and Pebble. Default: discard.
 	Logger *slog.Logger
@@ -130,6 +154,9 @@ func (c *Config) Validate() error {
 	}
 	if !isLoopback(c.Listen) && len(c.Secret) == 0 && c.Hooks.Auth == nil {
 		return bad("listen address %q is not loopback: configure a secret explicitly", c.Listen)
+	}
+	if err := c.validateWebSocket(); err != nil {
+		return bad("%v", err)
 	}
 	if len(c.Secret) > 0 && len(c.Secret) < 16 {
 		return bad("secret shorter than 16 bytes")

@@ -18,11 +18,14 @@ import (
 // handshakeMaxFrame bounds frames before authentication.
 const handshakeMaxFrame = 8 << 10
 
-func (e *Engine) acceptLoop() {
+// acceptLoop serves the connections of one listener: the TCP one, or the
+// WebSocket one (websocket.go), whose connections are adapted to the same
+// framing. A connection is a connection: nothing below depends on which.
+func (e *Engine) acceptLoop(ln net.Listener) {
 	defer e.wg.Done()
 	var delay time.Duration
 	for {
-		nc, err := e.ln.Accept()
+		nc, err := ln.Accept()
 		if err != nil {
 			if e.closing.Load() || errors.Is(err, net.ErrClosed) {
 				return

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"time"
 
 	"github.com/qunchat/qun/actors"
 	"github.com/qunchat/qun/actors/pb"
@@ -135,21 +136,25 @@ func (e *Engine) sendTo(r request) (string, error) {
 
 // pending is a dispatched request; wait gives its result.
 type pending struct {
-	e   *Engine
-	r   request
-	run func(e *Engine, r request) ([]byte, error)
-	f   *future
-	err error
+	e     *Engine
+	r     request
+	run   func(e *Engine, r request) ([]byte, error)
+	f     *future
+	err   error     // refused in dispatch (already counted)
+	start time.Time // for metrics (metrics.go)
 }
 
-func (p pending) wait() ([]byte, error) {
+func (p pending) wait() (body []byte, err error) {
 	switch {
 	case p.err != nil:
 		return nil, p.err
 	case p.f != nil:
-		return p.f.wait()
+		body, err = p.f.wait()
+	default:
+		body, err = p.run(p.e, p.r)
 	}
-	return p.run(p.e, p.r)
+	p.e.observe(p.r.op, p.start, err)
+	return body, err
 }
 
 // dispatch routes one request. An in-order request has reached its grain
@@ -162,21 +167,25 @@ func (e *Engine) dispatch(r request) pending {
 	if e.closing.Load() && r.out == nil {
 		return pending{err: ErrClosed}
 	}
+	start := e.startClock()
 	rt, ok := routes[r.op]
 	switch {
 	case !ok:
 		e.stats.requests.Add(1)
-		return pending{err: wire.Errorf(wire.CodeUnknownOp, "unknown operation %d", uint16(r.op))}
+		err := wire.Errorf(wire.CodeUnknownOp, "unknown operation %d", uint16(r.op))
+		e.observe(r.op, start, err)
+		return pending{err: err}
 	case rt.inOrder != nil:
 		g, err := rt.inOrder(e, r)
 		if err != nil {
+			e.observe(r.op, start, err)
 			return pending{err: err}
 		}
 		e.stats.requests.Add(1)
-		return pending{f: e.future(actors.KindGroup, g, &pb.Call{Op: uint32(r.op), User: r.user, Args: r.args})}
+		return pending{e: e, r: r, start: start, f: e.future(actors.KindGroup, g, &pb.Call{Op: uint32(r.op), User: r.user, Args: r.args})}
 	}
 	e.stats.requests.Add(1)
-	return pending{e: e, r: r, run: rt.run}
+	return pending{e: e, r: r, start: start, run: rt.run}
 }
 
 // Call runs one operation for user inside the host's process, routed from

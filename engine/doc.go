@@ -46,6 +46,16 @@
 // → dispatch.go → membership.go → resync.go, and dispatch.go → mygroups.go,
 // discovery.go, hooks.go; all of them → grain.go, args.go.
 //
+// # Transports and metrics
+//
+// websocket.go is the WebSocket frontend (Config.WSListen, ws://ADDR/ws):
+// each WebSocket is adapted to a net.Conn speaking the TCP framing
+// (internal/wsconn) and handed to the same accept loop and connection code
+// as a TCP connection, so handshake, auth, limits, slow-consumer policy and
+// error codes are the same by construction. metrics.go registers the qun_*
+// Prometheus series on Config.Metrics (nil: off) and has Ready, the
+// readiness check.
+//
 // # Concurrency
 //
 // Engine methods are safe for concurrent use. No logging on hot paths.

@@ -7,12 +7,14 @@ import (
 	"github.com/qunchat/qun/wire"
 )
 
-func TestTwoClientsChat(t *testing.T) {
+func TestTwoClientsChat(t *testing.T) { eachTransport(t, testTwoClientsChat) }
+
+func testTwoClientsChat(t *testing.T, tr transport) {
 	e := startEngine(t, testConfig(t.TempDir()))
 	ctx := ctxT(t)
 	boxA, boxB := newInbox(), newInbox()
-	a := dial(t, e, "alice", boxA)
-	b := dial(t, e, "bob", boxB)
+	a := tr.dial(t, e, "alice", boxA)
+	b := tr.dial(t, e, "bob", boxB)
 	g, err := a.CreateGroup(ctx, "friends")
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +41,7 @@ func TestTwoClientsChat(t *testing.T) {
 		t.Fatalf("bob saw %v", got)
 	}
 	// A non-member cannot send or read.
-	c := dial(t, e, "carol", nil)
+	c := tr.dial(t, e, "carol", nil)
 	if _, err := c.SendText(ctx, g, "c1", "x"); wire.CodeOf(err) != wire.CodeNotMember {
 		t.Fatalf("non-member send: %v", err)
 	}

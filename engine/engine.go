@@ -38,12 +38,15 @@ type Engine struct {
 	host   *MemoryHost // default for nil hooks
 	hooks  Hooks       // with defaults filled in
 
-	store persistence.Store
-	node  *qcluster.Node
-	hub   *actors.Hub
-	index *actors.IndexActor
-	deps  *actors.Deps
-	ln    net.Listener
+	store   persistence.Store
+	node    *qcluster.Node
+	hub     *actors.Hub
+	index   *actors.IndexActor
+	deps    *actors.Deps
+	ln      net.Listener
+	ws      *wsFrontend // nil without Config.WSListen
+	metrics *metrics    // nil without Config.Metrics
+	running atomic.Bool // between a successful Start and Close (Ready)
 
 	mu     sync.Mutex
 	conns  map[*conn]struct{}
@@ -75,6 +78,13 @@ func New(cfg Config) (*Engine, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	e := &Engine{cfg: cfg, log: log, conns: map[*conn]struct{}{}, online: map[string]int{}, closed: make(chan struct{})}
+	if cfg.Metrics != nil {
+		m, err := newMetrics(cfg.Metrics, e)
+		if err != nil {
+			return nil, err
+		}
+		e.metrics = m
+	}
 	e.host = NewMemoryHost(cfg.DefaultTier)
 	e.hooks = cfg.Hooks
 	if e.hooks.Profiles == nil {
@@ -139,6 +149,9 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		}
 		opts := persistence.DefaultOptions()
 		opts.Logger = e.log.With("component", "pebble")
+		if e.metrics != nil {
+			opts.OnGroupCommit = e.metrics.onGroupCommit
+		}
 		st, err := persistence.OpenPebble(filepath.Join(e.cfg.DataDir, "pebble"), opts)
 		if err != nil {
 			return fmt.Errorf("engine: open store: %w", err)
@@ -148,6 +161,9 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	e.deps = &actors.Deps{
 		Store: e.store, Group: e.cfg.Group, IdleTimeout: e.cfg.GrainIdleTimeout, WatchTTL: e.cfg.WatchTTL,
 		Logger: e.log.With("component", "actors"), OnHostEvent: e.hostEvent,
+	}
+	if e.metrics != nil {
+		e.deps.Stats = e.metrics.grains
 	}
 	e.startHostEvents()
 	if err := e.deps.EnsureDefaults().Validate(); err != nil {
@@ -182,7 +198,12 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 		return fmt.Errorf("engine: listen: %w", err)
 	}
 	e.wg.Add(1)
-	go e.acceptLoop()
+	go e.acceptLoop(e.ln)
+	if err := e.startWebSocket(); err != nil {
+		e.ln.Close()
+		return err
+	}
+	e.running.Store(true)
 	e.log.Info("qun node started", "listen", e.ln.Addr().String(), "gossip", e.node.Provider.GossipAddr(), "remote", e.node.Address(), "data", e.cfg.DataDir)
 	return nil
 }
@@ -264,9 +285,11 @@ func (e *Engine) Close() error {
 		return nil
 	}
 	defer close(e.closed)
+	e.running.Store(false)
 	if e.ln != nil {
 		e.ln.Close()
 	}
+	e.stopWebSocket()
 	// Stop reading new requests; let the ones in flight finish.
 	e.mu.Lock()
 	for c := range e.conns {

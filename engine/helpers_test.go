@@ -16,6 +16,7 @@ import (
 func testConfig(dir string) engine.Config {
 	cfg := engine.DefaultConfig()
 	cfg.Listen = "127.0.0.1:0"
+	cfg.WSListen = "127.0.0.1:0" // both transports (transport_test.go)
 	cfg.DataDir = dir
 	cfg.Secret = []byte("test-secret-0123456789abcdef")
 	cfg.CreateMinFriends = 0 // rules_test.go covers the friend rule

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // pending is one queued Commit.
@@ -38,9 +39,10 @@ type flight struct {
 	bytes   int
 	wait    func() error
 	wrote   bool
-	err     error // write error, or the store's failure when refused unwritten
-	refused bool  // not written because the store had failed
-	synced  bool  // wait has returned: callbacks are running (under mu)
+	err     error     // write error, or the store's failure when refused unwritten
+	refused bool      // not written because the store had failed
+	synced  bool      // wait has returned: callbacks are running (under mu)
+	start   time.Time // when the write began (only with observe)
 }
 
 // committer is the group-commit pipeline shared by every store. Commit
@@ -77,6 +79,10 @@ type committer struct {
 
 	failed   atomic.Pointer[error] // the fail-stop error, set once
 	isClosed atomic.Bool
+
+	// observe, if set (before the first commit: Options.OnGroupCommit), is
+	// called by the completer after each group commit that wrote.
+	observe func(GroupCommit)
 
 	commits, batches, failedN, groups, fsyncs, events, bytes, refused, failStops atomic.Uint64
 	queuedN, queuedB                                                             atomic.Int64
@@ -245,6 +251,9 @@ func (c *committer) run() {
 		if err := c.failure(); err != nil {
 			f.err, f.refused = err, true
 		} else {
+			if c.observe != nil {
+				f.start = time.Now()
+			}
 			f.wait, f.wrote, f.err = c.write(f.group)
 		}
 		c.toComplete <- f // never blocks: at most maxInFlight flights exist
@@ -271,6 +280,9 @@ func (c *committer) complete() {
 			c.groups.Add(1)
 			if c.syncs {
 				c.fsyncs.Add(1)
+			}
+			if c.observe != nil {
+				c.observe(GroupCommit{Batches: len(f.group), Bytes: f.bytes, Synced: c.syncs, Took: time.Since(f.start)})
 			}
 		}
 		c.mu.Lock()

@@ -83,6 +83,7 @@ func OpenPebble(dir string, opts Options) (*PebbleStore, error) {
 	}
 	s.gate.init()
 	s.c = newCommitter(s.write, !opts.NoSync, opts.MaxBatchBytes, opts.MaxBatchCount, opts.Logger.With("store", dir))
+	s.c.observe = opts.OnGroupCommit // before any commit
 	opts.Logger.Debug("persistence: pebble store open", "dir", dir, "sync", !opts.NoSync)
 	return s, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 )
@@ -197,6 +198,17 @@ type Options struct {
 	NoSync bool
 	// CacheSize is the size of Pebble's block cache in bytes. Default 64 MiB.
 	CacheSize int64
+	// OnGroupCommit, if set, is called after each group commit that wrote,
+	// on the store's commit goroutine (keep it short: metrics). Default nil.
+	OnGroupCommit func(GroupCommit)
+}
+
+// GroupCommit describes one group commit, for Options.OnGroupCommit.
+type GroupCommit struct {
+	Batches int           // Batches merged into it
+	Bytes   int           // their encoded size
+	Synced  bool          // it waited for an fsync of the WAL
+	Took    time.Duration // the write (and fsync)
 }
 
 const (

@@ -1,5 +1,6 @@
 // Command qund runs one Qun node: the cluster member, its Pebble store, the
-// client TCP frontend and the admin HTTP listener.
+// client TCP frontend, the WebSocket listener with the web console
+// (http://127.0.0.1:7402/) and the admin HTTP listener.
 //
 //	go run ./cmd/qund                          # 127.0.0.1:7400, data in ./qun-data, admin on 127.0.0.1:7401
 //	qund --config /etc/qun/qund.toml           # settings from a TOML file
@@ -28,8 +29,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/qunchat/qun/engine"
 	"github.com/qunchat/qun/internal/admin"
+	"github.com/qunchat/qun/internal/console"
 )
 
 func main() {
@@ -85,18 +89,32 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	cfg := o.engineConfig()
 	cfg.Logger = logger
 	cfg.Verbose = lv <= slog.LevelDebug
-	e, err := engine.New(cfg)
-	if err != nil {
+	if err := checkAdmin(o); err != nil {
 		return err
 	}
-	if err := checkAdmin(o); err != nil {
+	var reg *prometheus.Registry
+	if o.admin != "" {
+		reg = admin.NewRegistry()
+		cfg.Metrics = reg
+	}
+	var e *engine.Engine
+	if cfg.WSListen != "" {
+		// The web console, on the WebSocket listener (internal/console).
+		var gather prometheus.Gatherer
+		if reg != nil {
+			gather = reg
+		}
+		cfg.WSHandler = console.Handler(console.Options{OpsToken: o.adminToken,
+			Ops: func() (any, error) { return opsFunc(e, gather)() }})
+	}
+	e, err := engine.New(cfg)
+	if err != nil {
 		return err
 	}
 	life := &lifecycle{e: e}
 	// The admin listener comes up first, so /healthz answers and /readyz
 	// says "starting" while the store opens and the node joins.
 	if o.admin != "" {
-		reg := admin.NewRegistry()
 		reg.MustRegister(life.collectors()...)
 		srv, err := admin.Listen(admin.Config{Addr: o.admin, Token: o.adminToken, Gatherer: reg, Ready: life.ready,
 			Logger: logger.With("component", "admin")})
@@ -125,6 +143,10 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	life.set(stateReady)
 	// One line on stdout so people and scripts know where it listens.
 	fmt.Fprintf(stdout, "qund listening on %s (data %s, gossip %s)\n", e.Addr(), displayDir(cfg.DataDir), e.GossipAddr())
+	if e.WSAddr() != nil {
+		fmt.Fprintf(stdout, "qund websocket at %s\n", e.WSURL())
+		fmt.Fprintf(stdout, "qund console at http://%s/ (sign in with a token: qun token USER)\n", e.WSAddr())
+	}
 	<-ctx.Done()
 	life.set(stateStopping)
 	logger.Info("shutting down")

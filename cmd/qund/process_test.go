@@ -41,6 +41,7 @@ func startQund(t *testing.T, env []string, args ...string) *qundProc {
 		}
 	}
 	cmd.Env = append(cmd.Env, runAsQund+"=1")
+	cmd.Env = append(cmd.Env, "QUN_WS_LISTEN=127.0.0.1:0") // never the default port: tests run side by side
 	cmd.Env = append(cmd.Env, env...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -23,9 +23,11 @@ type options struct {
 }
 
 // defaultOptions are qund's defaults: engine.DefaultConfig, except that a
-// standalone node has no social graph, so creating a group needs no friends.
+// standalone node has no social graph, so creating a group needs no friends,
+// and that qund listens for WebSockets (and serves its console) on 7402.
 func defaultOptions() options {
 	o := options{cfg: engine.DefaultConfig(), logLevel: "warn", admin: "127.0.0.1:7401"}
+	o.cfg.WSListen = "127.0.0.1:7402"
 	o.cfg.CreateMinFriends = 0
 	return o
 }
@@ -78,6 +80,8 @@ var settings = []setting{
 			o.logLevel = v
 			return nil
 		}},
+	str("ws-listen", `WebSocket address: the client protocol at ws://ADDR/ws (one binary message per frame) and the web console at http://ADDR/; "" turns it off`, func(o *options) *string { return &o.cfg.WSListen }),
+	list("ws-origins", `origins a browser may open the WebSocket from besides the listener's own host (host patterns like app.example.com, *.example.com, https://app.example.com; "*" any)`, func(o *options) *[]string { return &o.cfg.WSOrigins }),
 	str("admin", `admin HTTP address (/metrics, /healthz, /readyz, /debug/pprof/); "" turns it off. Non-loopback needs admin-token`, func(o *options) *string { return &o.admin }),
 	secret("admin-token", "bearer token the admin endpoints require (all but /healthz), at least 16 bytes; empty: none (loopback only)", func(o *options) *string { return &o.adminToken }),
 	integer("max-frame-size", "largest frame in bytes, both directions (1 KiB..16 MiB)", func(o *options) *int { return &o.cfg.MaxFrameSize }),
@@ -163,6 +167,7 @@ func list(name, doc string, f func(*options) *[]string) setting {
 func (o *options) engineConfig() engine.Config {
 	c := o.cfg
 	c.Join = append([]string(nil), o.cfg.Join...)
+	c.WSOrigins = append([]string(nil), o.cfg.WSOrigins...)
 	if o.secret != "" {
 		c.Secret = []byte(o.secret)
 	}

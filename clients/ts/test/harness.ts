@@ -45,6 +45,8 @@ export function buildQund(dir: string): { bin?: string; skip?: string } {
 
 export interface Server {
   port: number;
+  /** qund's WebSocket endpoint, ws://127.0.0.1:PORT/ws */
+  wsUrl: string;
   host: string;
   dataDir: string;
   secret: string;
@@ -59,20 +61,21 @@ export interface Server {
 export async function startServer(bin: string, extraArgs: string[] = []): Promise<Server> {
   const base = mkdtempSync(join(tmpdir(), "qun-ts-"));
   const dataDir = join(base, "data");
-  const proc = spawn(bin, ["--listen", "127.0.0.1:0", "--admin", "", "--data", dataDir, "--log-level", "error", ...extraArgs], {
+  const proc = spawn(bin, ["--listen", "127.0.0.1:0", "--ws-listen", "127.0.0.1:0", "--admin", "", "--data", dataDir, "--log-level", "error", ...extraArgs], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
   proc.stderr!.on("data", (b: Buffer) => (stderr += b.toString()));
-  const addr = await new Promise<string>((res, rej) => {
+  const [addr, wsUrl] = await new Promise<[string, string]>((res, rej) => {
     let out = "";
     const t = setTimeout(() => rej(new Error(`qund did not start within 60 s: ${stderr}`)), 60_000);
     proc.stdout!.on("data", (b: Buffer) => {
       out += b.toString();
       const m = /listening on (\S+)/.exec(out);
-      if (m) {
+      const w = /websocket at (\S+)/.exec(out);
+      if (m && w) {
         clearTimeout(t);
-        res(m[1]!);
+        res([m[1]!, w[1]!]);
       }
     });
     proc.once("exit", (code) => {
@@ -87,6 +90,7 @@ export async function startServer(bin: string, extraArgs: string[] = []): Promis
   const connector = tcpConnector({ host, port });
   const srv: Server = {
     port,
+    wsUrl,
     host,
     dataDir,
     secret,
