@@ -60,6 +60,10 @@ func (g *GroupMachine) history(r *req[wire.HistoryArgs]) Effects {
 	q := &HistoryQuery{Limit: limit, LastSeq: g.durable}
 	if a.After != nil {
 		q.From, q.To = *a.After+1, g.durable
+		if *a.After >= g.durable { // nothing after it (and After+1 must not wrap to 0)
+			q.From = 1
+			q.To = 0
+		}
 	} else {
 		q.Reverse = true
 		q.From, q.To = 1, g.durable
@@ -135,6 +139,8 @@ func (g *GroupMachine) announceState(*req[none]) Effects {
 		if len(res.Unacked) > MaxUnackedList {
 			res.Unacked = res.Unacked[:MaxUnackedList]
 		}
+		// The announcement itself takes up to MaxDescLen+ bytes of the reply.
+		res.Unacked = res.Unacked[:wire.Fit(res.Unacked, g.cfg.MaxReplyBytes-2048)]
 	}
 	return ok(res)
 }

@@ -167,7 +167,10 @@ func (g *GroupMachine) listRequests(r *req[none]) Effects {
 	}
 	sort.Slice(res.Requests, func(i, j int) bool { return res.Requests[i].At < res.Requests[j].At })
 	if len(res.Requests) > maxMembersPage {
-		res.Requests = res.Requests[:maxMembersPage]
+		res.Requests, res.More = res.Requests[:maxMembersPage], true
+	}
+	if n := wire.Fit(res.Requests, g.cfg.MaxReplyBytes); n < len(res.Requests) {
+		res.Requests, res.More = res.Requests[:n], true
 	}
 	return ok(res)
 }

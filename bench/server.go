@@ -51,6 +51,7 @@ func serverConfig(dir string, secret []byte, metrics prometheus.Registerer) engi
 	// create as many groups, of any size, as the scenario needs.
 	cfg.CreateMinFriends = 0
 	cfg.DefaultTier = engine.Tier{MaxOwnedGroups: MaxMembers, MaxMembers: MaxMembers}
+	cfg.Limits = engine.UnlimitedLimits() // a benchmark's clients are its own
 	return cfg
 }
 

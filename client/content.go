@@ -22,10 +22,40 @@ func (c *Client) History(ctx context.Context, a wire.HistoryArgs) (wire.HistoryR
 	return call[wire.HistoryResult](ctx, c, wire.OpHistory, &a)
 }
 
-// Resync asks for everything after the given seq per group. Missed messages
-// arrive through OnPush (and OnGap past the server's bound) before it returns.
+// ResyncBatch is how many groups Resync names per request: a resync reply
+// must fit max_frame, which bounds the groups of one request (511 at the
+// server's defaults, docs/protocol.md).
+const ResyncBatch = 256
+
+// Resync asks for everything after the given seq per group, in requests of
+// at most ResyncBatch groups. Missed messages arrive through OnPush (and
+// OnGap past the server's bound) before it returns.
 func (c *Client) Resync(ctx context.Context, last map[string]uint64) (wire.ResyncResult, error) {
-	return call[wire.ResyncResult](ctx, c, wire.OpResync, &wire.ResyncArgs{Groups: last})
+	if len(last) <= ResyncBatch {
+		return call[wire.ResyncResult](ctx, c, wire.OpResync, &wire.ResyncArgs{Groups: last})
+	}
+	var all wire.ResyncResult
+	batch := map[string]uint64{}
+	flush := func() error {
+		r, err := call[wire.ResyncResult](ctx, c, wire.OpResync, &wire.ResyncArgs{Groups: batch})
+		all.Groups = append(all.Groups, r.Groups...)
+		batch = map[string]uint64{}
+		return err
+	}
+	for g, seq := range last {
+		batch[g] = seq
+		if len(batch) == ResyncBatch {
+			if err := flush(); err != nil {
+				return all, err
+			}
+		}
+	}
+	if len(batch) > 0 {
+		if err := flush(); err != nil {
+			return all, err
+		}
+	}
+	return all, nil
 }
 
 // Members reads one page of the member list.

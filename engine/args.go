@@ -13,16 +13,10 @@ import (
 // their concrete wire type (never into interface{}); the ids they name are
 // checked here too.
 
-// emptyMap is msgpack for {}: absent arguments decode as an empty map.
-var emptyMap = []byte{0x80}
-
 // parseArgs decodes a request's arguments (absent = empty map) into v.
 func parseArgs(args []byte, v any) error {
-	if len(args) == 0 {
-		args = emptyMap
-	}
-	if err := wire.Decode(args, v); err != nil {
-		return wire.Errorf(wire.CodeBadRequest, "arguments: %v", err)
+	if err := wire.DecodeArgs(args, v); err != nil {
+		return err
 	}
 	return nil
 }

@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 
@@ -22,7 +20,7 @@ import (
 const MaxTokenLen = 4096
 
 // MaxUserIDLen bounds user ids in bytes.
-const MaxUserIDLen = 64
+const MaxUserIDLen = wire.MaxUserIDLen
 
 // SecretFile is the name of the generated secret inside the data directory.
 const SecretFile = "secret"
@@ -33,13 +31,8 @@ var ErrBadUserID = errors.New("engine: invalid user id")
 
 // ValidUserID checks a user id.
 func ValidUserID(u string) error {
-	if u == "" || len(u) > MaxUserIDLen || !utf8.ValidString(u) {
+	if err := wire.ValidUserID(u); err != nil {
 		return fmt.Errorf("%w: %q", ErrBadUserID, u)
-	}
-	for _, r := range u {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
-			return fmt.Errorf("%w: %q", ErrBadUserID, u)
-		}
 	}
 	return nil
 }
@@ -59,32 +52,60 @@ func MintToken(secret []byte, user string, ttl time.Duration) (string, error) {
 		IssuedAt:  jwt.NewNumericDate(now),
 		ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
 	})
+	t.Header["kid"] = KeyID(secret) // tokens.go: rotation
 	return t.SignedString(secret)
 }
 
-// JWTAuth checks HS256 tokens with a required exp and sub.
+// JWTAuth checks HS256 tokens with a required exp and sub. A token whose
+// header names a key id (kid) is checked with the secret of that id,
+// Secret or one of Previous (rotation); a token without kid with Secret.
 type JWTAuth struct {
-	Secret []byte
+	Secret   []byte
+	Previous [][]byte
 }
 
 // Authenticate returns the token's user id.
-func (a JWTAuth) Authenticate(_ context.Context, token string) (string, error) {
+func (a JWTAuth) Authenticate(ctx context.Context, token string) (string, error) {
+	u, _, err := a.AuthenticateExpiry(ctx, token)
+	return u, err
+}
+
+func (a JWTAuth) key(t *jwt.Token) (any, error) {
+	kid, _ := t.Header["kid"].(string)
+	if kid == "" || kid == KeyID(a.Secret) {
+		return a.Secret, nil
+	}
+	for _, p := range a.Previous {
+		if kid == KeyID(p) {
+			return p, nil
+		}
+	}
+	return nil, errNoKey
+}
+
+// AuthenticateExpiry returns the token's user id and expiry
+// (ExpiringAuthenticator).
+func (a JWTAuth) AuthenticateExpiry(_ context.Context, token string) (string, time.Time, error) {
 	if token == "" || len(token) > MaxTokenLen || strings.Count(token, ".") != 2 {
-		return "", wire.Errorf(wire.CodeUnauthenticated, "malformed token")
+		return "", time.Time{}, wire.Errorf(wire.CodeUnauthenticated, "malformed token")
 	}
 	var claims jwt.RegisteredClaims
-	_, err := jwt.ParseWithClaims(token, &claims, func(*jwt.Token) (any, error) { return a.Secret, nil },
+	_, err := jwt.ParseWithClaims(token, &claims, a.key,
 		jwt.WithValidMethods([]string{"HS256"}), jwt.WithExpirationRequired(), jwt.WithLeeway(30*time.Second))
 	if err != nil {
 		if errors.Is(err, jwt.ErrTokenExpired) {
-			return "", wire.Errorf(wire.CodeTokenExpired, "token expired")
+			return "", time.Time{}, wire.Errorf(wire.CodeTokenExpired, "token expired")
 		}
-		return "", wire.Errorf(wire.CodeUnauthenticated, "invalid token")
+		if errors.Is(err, jwt.ErrTokenNotValidYet) {
+			return "", time.Time{}, wire.Errorf(wire.CodeUnauthenticated, "token not valid yet (nbf)")
+		}
+		return "", time.Time{}, wire.Errorf(wire.CodeUnauthenticated, "invalid token")
 	}
 	if err := ValidUserID(claims.Subject); err != nil {
-		return "", wire.Errorf(wire.CodeUnauthenticated, "token has no valid subject")
+		return "", time.Time{}, wire.Errorf(wire.CodeUnauthenticated, "token has no valid subject")
 	}
-	return claims.Subject, nil
+	// Leeway: the token is honoured 30 s past exp, as at the handshake.
+	return claims.Subject, claims.ExpiresAt.Time.Add(30 * time.Second), nil
 }
 
 // LoadOrCreateSecret reads dir/secret, creating it with 32 random bytes

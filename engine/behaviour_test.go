@@ -161,6 +161,10 @@ func rawDial(t *testing.T, e *engine.Engine) *rawConn {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return wrapConn(t, nc)
+}
+
+func wrapConn(t *testing.T, nc net.Conn) *rawConn {
 	t.Cleanup(func() { nc.Close() })
 	return &rawConn{t: t, nc: nc, r: bufio.NewReader(nc)}
 }

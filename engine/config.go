@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -110,6 +111,16 @@ type Config struct {
 	Logger *slog.Logger
 	// Verbose passes Proto.Actor's info logs to Logger too. Default false.
 	Verbose bool
+	// Limits bound connections and request rates (limits.go). Default
+	// DefaultLimits().
+	Limits Limits
+	// TLS, when set, serves the client listener over TLS (tls.go). Default
+	// nil: plain TCP.
+	TLS *tls.Config
+	// PreviousSecrets are secrets that still verify tokens (those minted
+	// with them carry their key id, kid) during a secret rotation; tokens
+	// are minted with Secret only. Default none.
+	PreviousSecrets [][]byte
 	// Fans configures fan groups and creator tools. Default
 	// DefaultFanConfig().
 	Fans FanConfig
@@ -137,6 +148,7 @@ func DefaultConfig() Config {
 		WatchTTL:         30 * time.Second,
 		CreateMinFriends: 1,
 		DefaultTier:      Tier{MaxOwnedGroups: 4, MaxMembers: 200},
+		Limits:           DefaultLimits(),
 		Fans:             DefaultFanConfig(),
 	}
 }
@@ -185,6 +197,14 @@ func (c *Config) Validate() error {
 	}
 	if c.Group.MaxReplyBytes > c.MaxFrameSize-1024 {
 		return bad("Group.MaxReplyBytes %d must stay 1 KiB under MaxFrameSize %d", c.Group.MaxReplyBytes, c.MaxFrameSize)
+	}
+	if err := c.Limits.Validate(); err != nil {
+		return err
+	}
+	for _, p := range c.PreviousSecrets {
+		if len(p) < 16 {
+			return bad("a previous secret is shorter than 16 bytes")
+		}
 	}
 	if err := c.Group.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", ErrConfig, err)

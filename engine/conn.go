@@ -36,7 +36,9 @@ func (e *Engine) acceptLoop(ln net.Listener) {
 			} else if delay < time.Second {
 				delay *= 2
 			}
-			e.log.Warn("accept failed", "err", err, "retry_in", delay)
+			if delay == 5*time.Millisecond { // once per episode, never per retry
+				e.log.Warn("accept failing (out of file descriptors?): backing off", "err", err)
+			}
 			select {
 			case <-time.After(delay):
 			case <-e.closed:
@@ -44,8 +46,15 @@ func (e *Engine) acceptLoop(ln net.Listener) {
 			}
 			continue
 		}
+		if delay != 0 {
+			e.log.Info("accept works again")
+		}
 		delay = 0
 		c := newConn(e, nc)
+		if code := e.admitConn(c); code != 0 { // limits.go
+			refuse(nc, code)
+			continue
+		}
 		e.mu.Lock()
 		if e.closing.Load() {
 			e.mu.Unlock()
@@ -69,18 +78,22 @@ type conn struct {
 	nc   net.Conn
 	user string
 
-	mu       sync.Mutex
-	queue    [][]byte
-	queued   int      // bytes in queue
-	early    [][]byte // pushes held until the welcome is queued (greet)
-	greeted  bool
-	closing  bool
-	signal   chan struct{}
-	room     chan struct{} // signalled by the writer each time it empties the queue
-	inflight atomic.Int32
-	reading  atomic.Bool
-	ctx      context.Context
-	cancel   context.CancelFunc
+	mu         sync.Mutex
+	queue      [][]byte
+	queued     int      // bytes in queue
+	early      [][]byte // pushes held until the welcome is queued (greet)
+	greeted    bool
+	closing    bool
+	signal     chan struct{}
+	room       chan struct{} // signalled by the writer each time it empties the queue
+	inflight   atomic.Int32
+	reading    atomic.Bool
+	ip         string      // source address, and whether it still counts as
+	unauth     bool        // unauthenticated (both under e.limits.mu; limits.go)
+	linger     atomic.Bool // the writer half-closed: the reader drains and closes
+	readerGone bool        // under mu: the reader will not drain (linger.go)
+	ctx        context.Context
+	cancel     context.CancelFunc
 }
 
 func newConn(e *Engine, nc net.Conn) *conn {
@@ -124,6 +137,11 @@ func (c *conn) enqueue(frame []byte) bool {
 	c.mu.Lock()
 	if c.closing {
 		c.mu.Unlock()
+		return false
+	}
+	if !c.fits(frame) {
+		c.mu.Unlock()
+		c.closeWith(wire.CodeSlowConsumer, "a frame over max_frame was dropped: reconnect and resync")
 		return false
 	}
 	if len(c.queue) >= c.e.cfg.OutboundFrames || c.queued+len(frame) > c.e.cfg.OutboundBytes {
@@ -210,7 +228,11 @@ var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return
 
 func (c *conn) writeLoop() {
 	defer c.e.wg.Done()
-	defer c.nc.Close()
+	defer func() {
+		if !c.linger.Load() { // else the reader drains and closes (linger.go)
+			c.nc.Close()
+		}
+	}()
 	for {
 		select {
 		case <-c.signal:
@@ -249,6 +271,9 @@ func (c *conn) writeLoop() {
 			}
 		}
 		if closing {
+			c.mu.Lock()
+			c.linger.Store(!c.readerGone && halfClose(c.nc))
+			c.mu.Unlock()
 			c.cancel()
 			return
 		}
@@ -261,6 +286,9 @@ func (c *conn) send(t wire.FrameType, v any) {
 	if err != nil {
 		c.closeWith(wire.CodeInternal, "encode failed")
 		return
+	}
+	if r, ok := v.(*wire.Reply); ok && !c.fits(frame) {
+		frame = tooLarge(r.ID)
 	}
 	c.enqueue(frame)
 }
@@ -286,6 +314,7 @@ func (c *conn) readLoop() {
 		delete(c.e.conns, c)
 		c.e.offline(c.user)
 		c.e.mu.Unlock()
+		c.e.released(c) // limits.go
 		// Wake the writer so it sees ctx done after flushing.
 		select {
 		case c.signal <- struct{}{}:
@@ -326,6 +355,12 @@ func (c *conn) waitWriter() {
 		case <-c.ctx.Done():
 		case <-time.After(2 * time.Second):
 		}
+	}
+	c.mu.Lock()
+	c.readerGone = true
+	c.mu.Unlock()
+	if c.linger.Load() {
+		drainAndClose(c.nc)
 	}
 }
 
@@ -368,14 +403,14 @@ func (c *conn) handshake(r *bufio.Reader) bool {
 		return false
 	}
 	ctx, cancel := context.WithTimeout(c.ctx, c.e.cfg.RequestTimeout)
-	user, err := c.e.auth.Authenticate(ctx, h.Token)
+	user, exp, err := c.e.authenticate(ctx, h.Token) // tokens.go
 	cancel()
 	if err != nil {
 		code, msg := wire.CodeUnauthenticated, "invalid token"
 		var we *wire.Error
 		if errors.As(err, &we) {
 			msg = we.Msg
-			if we.Code == wire.CodeTokenExpired {
+			if we.Code == wire.CodeTokenExpired || we.Code == wire.CodeTokenRevoked {
 				code = we.Code
 			}
 		}
@@ -387,6 +422,8 @@ func (c *conn) handshake(r *bufio.Reader) bool {
 		return false
 	}
 	c.user = user
+	c.e.authenticated(c) // limits.go
+	c.watchToken(exp)    // tokens.go
 	c.e.mu.Lock()
 	c.e.online[user]++
 	c.e.mu.Unlock()
@@ -438,11 +475,19 @@ func (c *conn) handle(t wire.FrameType, body []byte) bool {
 		c.badFrame(wire.CodeBadFrame, "bad request: "+err.Error())
 		return false
 	}
+	if req.ID == 0 { // id 0 is reserved for connection errors
+		c.badFrame(wire.CodeBadFrame, "request id 0 is reserved")
+		return false
+	}
 	if int(c.inflight.Add(1)) > c.e.cfg.MaxInFlight {
 		c.fail(wire.CodeTooManyInFlight, "too many requests in flight")
 		return false
 	}
 	c.e.reqs.Add(1)
+	if err := c.e.limitRequest(c, req.Op, req.Args); err != nil { // ratelimit.go
+		c.finish(req.ID, nil, err)
+		return true
+	}
 	// Sent to the grain now if the op goes in order; answered when it replies.
 	p := c.e.dispatch(request{ctx: c.ctx, user: c.user, op: req.Op, args: bytes.Clone(req.Args), out: c}) // req.Args may alias the reused read buffer
 	if p.err != nil {                                                                                     // refused before reaching a grain

@@ -130,7 +130,11 @@ func (e *Engine) query(args []byte, a any, validate func() error, op wire.Op, so
 	}
 	cards := concatCards(lists)
 	sortCards(cards)
-	return wire.Marshal(&wire.SearchResult{Groups: limitCards(cards, *limit)})
+	res := wire.SearchResult{Groups: limitCards(cards, *limit)}
+	if n := wire.Fit(res.Groups, e.cfg.Group.MaxReplyBytes); n < len(res.Groups) {
+		res.Groups, res.More = res.Groups[:n], true
+	}
+	return wire.Marshal(&res)
 }
 
 // search runs wire.OpSearch: SearchArgs → SearchResult.
@@ -231,8 +235,11 @@ func (e *Engine) profileCards(r request) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	cards = actors.DedupCards(append(cards, owned...))
-	return wire.Marshal(&wire.SearchResult{Groups: cards})
+	res := wire.SearchResult{Groups: actors.DedupCards(append(cards, owned...))}
+	if n := wire.Fit(res.Groups, e.cfg.Group.MaxReplyBytes); n < len(res.Groups) {
+		res.Groups, res.More = res.Groups[:n], true
+	}
+	return wire.Marshal(&res)
 }
 
 // discoveryTimeout bounds how long a query waits for one node's index: a

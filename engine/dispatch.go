@@ -170,6 +170,9 @@ func (e *Engine) dispatch(r request) pending {
 	start := e.startClock()
 	rt, ok := routes[r.op]
 	switch {
+	case ok && !wire.IsArgsMap(r.args):
+		e.stats.requests.Add(1)
+		return pending{err: wire.Errorf(wire.CodeBadRequest, "args must be a map")}
 	case !ok:
 		e.stats.requests.Add(1)
 		err := wire.Errorf(wire.CodeUnknownOp, "unknown operation %d", uint16(r.op))

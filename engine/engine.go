@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -61,6 +62,9 @@ type Engine struct {
 	wg       sync.WaitGroup // accept loop and connections
 	reqs     sync.WaitGroup // requests in flight
 	stats    counters
+	limits   connLimits // limits.go
+	rates    rateLimits // ratelimit.go
+	tokens   tokenState // tokens.go
 }
 
 type counters struct {
@@ -78,6 +82,12 @@ func New(cfg Config) (*Engine, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	e := &Engine{cfg: cfg, log: log, conns: map[*conn]struct{}{}, online: map[string]int{}, closed: make(chan struct{})}
+	e.limits.perIP, e.limits.perUser = map[string]int{}, map[string][]*conn{}
+	rates, err := newRateLimits(cfg.Limits)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	e.rates = rates
 	if cfg.Metrics != nil {
 		m, err := newMetrics(cfg.Metrics, e)
 		if err != nil {
@@ -139,7 +149,7 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	}
 	e.auth = e.cfg.Hooks.Auth
 	if e.auth == nil {
-		e.auth = JWTAuth{Secret: e.secret}
+		e.auth = JWTAuth{Secret: e.secret, Previous: e.cfg.PreviousSecrets}
 	}
 	if e.cfg.DataDir == "" {
 		e.store = persistence.NewMemory()
@@ -196,6 +206,9 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	}
 	if e.ln, err = net.Listen("tcp", e.cfg.Listen); err != nil {
 		return fmt.Errorf("engine: listen: %w", err)
+	}
+	if e.cfg.TLS != nil { // tls.go
+		e.ln = tls.NewListener(e.ln, e.cfg.TLS)
 	}
 	e.wg.Add(1)
 	go e.acceptLoop(e.ln)

@@ -20,6 +20,9 @@ func testConfig(dir string) engine.Config {
 	cfg.DataDir = dir
 	cfg.Secret = []byte("test-secret-0123456789abcdef")
 	cfg.CreateMinFriends = 0 // rules_test.go covers the friend rule
+	// limits_test.go and ratelimit_internal_test.go cover the limits: the
+	// other tests send, join and connect as fast as they can.
+	cfg.Limits = engine.UnlimitedLimits()
 	return cfg
 }
 

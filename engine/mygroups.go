@@ -92,5 +92,8 @@ func (e *Engine) myGroups(r request) ([]byte, error) {
 		}
 		return a.Group < b.Group
 	})
+	if n := wire.Fit(res.Groups, e.cfg.Group.MaxReplyBytes); n < len(res.Groups) {
+		res.Groups, res.More = res.Groups[:n], true
+	}
 	return wire.Marshal(&res)
 }

@@ -10,8 +10,19 @@ import (
 // engine pushes what it missed (with flow control), or past ResyncMax a gap
 // marker, then answers. A join catches up the same way.
 
-// MaxResyncGroups bounds the groups named in one resync.
+// MaxResyncGroups bounds the groups named in one resync; the reply must
+// also fit max_frame, which lowers it (resyncGroupsMax).
 const MaxResyncGroups = 4096
+
+// resyncGroupBytes is the most one group's entry of a resync reply takes:
+// a 64-byte group id, a uint64, an int, a bool, a code and their keys.
+const resyncGroupBytes = 120
+
+// resyncGroupsMax is how many groups one resync may name: as many entries
+// as fit the reply budget (500 at the default 60 KiB), at most MaxResyncGroups.
+func (e *Engine) resyncGroupsMax() int {
+	return min(MaxResyncGroups, (e.cfg.Group.MaxReplyBytes-64)/resyncGroupBytes)
+}
 
 // pusher receives frames produced by a request for the caller's own
 // connection (resync, catch-up after a join); nil for in-process calls.
@@ -33,8 +44,8 @@ func (e *Engine) resync(r request) ([]byte, error) {
 	if err := parseArgs(r.args, &a); err != nil {
 		return nil, err
 	}
-	if len(a.Groups) > MaxResyncGroups {
-		return nil, wire.Errorf(wire.CodeBadRequest, "more than %d groups", MaxResyncGroups)
+	if max := e.resyncGroupsMax(); len(a.Groups) > max {
+		return nil, wire.Errorf(wire.CodeBadRequest, "more than %d groups in one resync: split it", max)
 	}
 	ids := make([]string, 0, len(a.Groups))
 	for g := range a.Groups {

@@ -13,11 +13,15 @@ func ArgsOrEmpty(b []byte) []byte {
 	return b
 }
 
-// DecodeArgs decodes an operation's arguments (empty means an empty map)
-// into v, a pointer to the op's concrete argument type. A failure is a
-// CodeBadRequest error.
+// DecodeArgs decodes an operation's arguments (empty or nil means an empty
+// map) into v, a pointer to the op's concrete argument type, checking every
+// string field by its kind (fields.go) besides what Decode checks. A failure
+// is a CodeBadRequest error.
 func DecodeArgs(b []byte, v any) *Error {
-	if err := Decode(ArgsOrEmpty(b), v); err != nil {
+	if len(b) == 1 && b[0] == 0xc0 {
+		b = nil
+	}
+	if err := decode(ArgsOrEmpty(b), v, true); err != nil {
 		return Errorf(CodeBadRequest, "arguments: %v", err)
 	}
 	return nil
@@ -27,4 +31,14 @@ func DecodeArgs(b []byte, v any) *Error {
 func Args[T any](b []byte) (T, *Error) {
 	var v T
 	return v, DecodeArgs(b, &v)
+}
+
+// IsArgsMap reports whether b is absent, nil or a msgpack map: what an
+// operation's arguments must be (anything else is bad_request).
+func IsArgsMap(b []byte) bool {
+	if len(b) == 0 || len(b) == 1 && b[0] == 0xc0 {
+		return true
+	}
+	_, _, ok := mapHeader(b)
+	return ok
 }

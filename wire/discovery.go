@@ -33,6 +33,7 @@ type GroupCard struct {
 // SearchResult lists groups.
 type SearchResult struct {
 	Groups []GroupCard `msgpack:"groups"`
+	More   bool        `msgpack:"more,omitempty"` // cards were left out to fit max_frame
 }
 
 // UserArgs names a user.

@@ -50,6 +50,15 @@ const (
 	CodeThresholdNotMet Code = 217 // join threshold of a fan group not met
 )
 
+// Limits (370–389). Request errors (the connection stays) unless marked
+// "closes".
+const (
+	CodeReplyTooLarge      Code = 370 // the reply would exceed max_frame: ask for less (limit, fewer groups)
+	CodeTooManyConnections Code = 372 // closes: a connection limit (total, unauthenticated, per address) is reached
+	CodeReplaced           Code = 373 // closes: the user opened more connections than allowed; this, the oldest, is closed
+	CodeTokenRevoked       Code = 374 // closes: the host revoked the token or denied the user
+)
+
 // Server errors (500–599). The request may be retried.
 const (
 	CodeInternal    Code = 500
@@ -71,6 +80,8 @@ var codeNames = map[Code]string{
 	CodeThresholdNotMet: "threshold_not_met",
 	CodeNotARoom:        "not_a_room", CodeRoomClosed: "room_closed", CodeRateLimited: "rate_limited",
 	CodeInternal: "internal", CodeUnavailable: "unavailable", CodeTimeout: "timeout",
+	CodeReplyTooLarge: "reply_too_large", CodeTooManyConnections: "too_many_connections", CodeReplaced: "replaced",
+	CodeTokenRevoked: "token_revoked",
 }
 
 // String returns the code's stable snake_case name.

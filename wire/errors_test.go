@@ -30,6 +30,8 @@ var stableCodes = map[wire.Code]string{
 	300: "diverted", 301: "recall_window", 302: "not_reviewed",
 	320: "not_a_room", 321: "room_closed", 322: "rate_limited",
 	500: "internal", 501: "unavailable", 502: "timeout",
+	370: "reply_too_large", 372: "too_many_connections", 373: "replaced",
+	374: "token_revoked",
 }
 
 // declaredConsts parses the package's non-test sources and returns the

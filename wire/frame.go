@@ -155,10 +155,19 @@ func FrameBody(frame []byte) (FrameType, []byte, error) {
 	return FrameType(frame[4]), frame[5:], nil
 }
 
-// Decode validates body (see Validate) and decodes it into v, which must be a
-// pointer to a concrete type. Unknown map keys are ignored.
+// Decode validates body (see Validate), checks it against the type of v
+// (strict.go: every integer in range, never narrowed; maps where structs
+// are expected) and decodes it into v, which must be a pointer to a
+// concrete type. Unknown map keys are ignored.
 func Decode(body []byte, v any) error {
+	return decode(body, v, false)
+}
+
+func decode(body []byte, v any, strings bool) error {
 	if err := Validate(body); err != nil {
+		return err
+	}
+	if err := strictCheck(body, v, strings); err != nil {
 		return err
 	}
 	if err := msgpack.Unmarshal(body, v); err != nil {

@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/vmihailenco/msgpack/v5"
@@ -342,4 +345,156 @@ func FuzzReadFrame(f *testing.F) {
 			_ = wire.Decode(b, &req)
 		}
 	})
+}
+
+// FuzzDecodeArgs decodes one body as every op's arguments, as the server
+// does (DecodeArgs). What it accepts: every integer equals the one sent
+// (never narrowed, never wrapped), every string passes the check of its
+// kind, and the value is a fixed point of re-encoding.
+func FuzzDecodeArgs(f *testing.F) {
+	for _, b := range seedBodies(f) {
+		f.Add(b)
+	}
+	for _, s := range strictSeeds() {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) > wire.DefaultMaxFrameSize {
+			t.Skip()
+		}
+		for op, newArgs := range argTypes {
+			a := newArgs()
+			if err := wire.DecodeArgs(b, a); err != nil {
+				if err.Code != wire.CodeBadRequest {
+					t.Fatalf("%s: error code %s", op, err.Code)
+				}
+				continue
+			}
+			if len(b) > 0 && !(len(b) == 1 && b[0] == 0xc0) {
+				var g any
+				if err := msgpack.Unmarshal(b, &g); err != nil {
+					t.Fatalf("%s: accepted what msgpack cannot decode: %v", op, err)
+				}
+				sameInts(t, op.String(), g, reflect.ValueOf(a).Elem())
+			}
+			checkKinds(t, op.String(), reflect.ValueOf(a).Elem(), wire.FieldText)
+			checkFixedPoint(t, a, newArgs)
+		}
+	})
+}
+
+// strictSeeds are argument maps with integers at and past their bounds and
+// strings of every bad class.
+func strictSeeds() [][]byte {
+	var out [][]byte
+	ints := [][]byte{{0xff}, {0xcc, 0xff}, {0xcd, 0x01, 0x00}, {0xcd, 0xff, 0xff}, {0xce, 0, 1, 0, 0},
+		{0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, {0xd3, 0x80, 0, 0, 0, 0, 0, 0, 0},
+		{0xcb, 0x7f, 0xf8, 0, 0, 0, 0, 0, 1}, {0xca, 0x3f, 0xc0, 0, 0}}
+	for _, key := range []string{"role", "type", "seq", "limit", "join", "ttl", "max_uses", "duration", "after", "before", "lat"} {
+		for _, v := range ints {
+			k, _ := msgpack.Marshal(key)
+			out = append(out, append(append([]byte{0x82, 0xa1, 'g', 0xa2, 'g', '1'}, k...), v...))
+		}
+	}
+	for _, key := range []string{"g", "user", "name", "cmid", "note", "code", "q"} {
+		for _, s := range []string{"a\xffb", "a\x00b", "a\nb", "a b", "a\u2028b", "ok"} {
+			m, _ := msgpack.Marshal(map[string]string{key: s})
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// sameInts: every integer field of v that g (the generic decoding of the
+// same bytes) holds has exactly g's value.
+func sameInts(t *testing.T, where string, g any, v reflect.Value) {
+	for v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return
+		}
+		v = v.Elem()
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		m, ok := g.(map[string]any)
+		if !ok {
+			return
+		}
+		for i := 0; i < v.NumField(); i++ {
+			name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("msgpack"), ",")
+			if gv, ok := m[name]; ok && v.Type().Field(i).IsExported() {
+				sameInts(t, where+"."+name, gv, v.Field(i))
+			}
+		}
+	case reflect.Slice:
+		gs, ok := g.([]any)
+		if !ok || v.Type().Elem().Kind() == reflect.Uint8 {
+			return
+		}
+		for i := 0; i < len(gs) && i < v.Len(); i++ {
+			sameInts(t, where, gs[i], v.Index(i))
+		}
+	case reflect.Map:
+		gm, ok := g.(map[string]any)
+		if !ok {
+			return
+		}
+		for _, k := range v.MapKeys() {
+			if k.Kind() == reflect.String {
+				sameInts(t, where, gm[k.String()], v.MapIndex(k))
+			}
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		if g != nil && genericInt(g) != strconv.FormatInt(v.Int(), 10) {
+			t.Fatalf("%s: sent %v, decoded %d", where, g, v.Int())
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if g != nil && genericInt(g) != strconv.FormatUint(v.Uint(), 10) {
+			t.Fatalf("%s: sent %v, decoded %d", where, g, v.Uint())
+		}
+	}
+}
+
+func genericInt(g any) string {
+	switch x := g.(type) {
+	case int8, int16, int32, int64, int:
+		return strconv.FormatInt(reflect.ValueOf(x).Int(), 10)
+	case uint8, uint16, uint32, uint64, uint:
+		return strconv.FormatUint(reflect.ValueOf(x).Uint(), 10)
+	}
+	return fmt.Sprintf("non-integer %T", g)
+}
+
+// checkKinds: every string in v passes the check of its field's kind.
+func checkKinds(t *testing.T, where string, v reflect.Value, f wire.Field) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			checkKinds(t, where, v.Elem(), f)
+		}
+	case reflect.String:
+		if err := wire.CheckField(f, v.String()); err != nil {
+			t.Fatalf("%s: accepted %q: %v", where, v.String(), err)
+		}
+	case reflect.Slice:
+		if v.Type().Elem().Kind() != reflect.Uint8 {
+			for i := 0; i < v.Len(); i++ {
+				checkKinds(t, where, v.Index(i), f)
+			}
+		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			checkKinds(t, where+" key", k, f)
+			checkKinds(t, where, v.MapIndex(k), wire.FieldText)
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			sf := v.Type().Field(i)
+			if !sf.IsExported() {
+				continue
+			}
+			name, _, _ := strings.Cut(sf.Tag.Get("msgpack"), ",")
+			checkKinds(t, where+"."+name, v.Field(i), wire.FieldOf(name))
+		}
+	}
 }

@@ -68,6 +68,7 @@ type JoinRequest struct {
 // RequestsResult lists pending requests, oldest first.
 type RequestsResult struct {
 	Requests []JoinRequest `msgpack:"requests"`
+	More     bool          `msgpack:"more,omitempty"` // more are pending than fit one reply (oldest first)
 }
 
 // CreateInviteArgs makes an invite code. TTL in ms (0 = the server default),

@@ -19,6 +19,7 @@ type MyGroup struct {
 // MyGroupsResult lists the caller's groups, pinned first, then by last activity.
 type MyGroupsResult struct {
 	Groups []MyGroup `msgpack:"groups"`
+	More   bool      `msgpack:"more,omitempty"` // the list was cut to fit max_frame (pinned, then most recent, first)
 }
 
 // MarkReadArgs moves the caller's read position in a group forward.

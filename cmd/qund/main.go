@@ -87,6 +87,15 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	lv := o.level()
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: lv}))
 	cfg := o.engineConfig()
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return errors.New("tls-cert and tls-key go together")
+	}
+	if o.tlsCert != "" {
+		var err error
+		if cfg.TLS, err = engine.LoadTLS(o.tlsCert, o.tlsKey); err != nil {
+			return err
+		}
+	}
 	cfg.Logger = logger
 	cfg.Verbose = lv <= slog.LevelDebug
 	if err := checkAdmin(o); err != nil {

@@ -19,6 +19,9 @@ type options struct {
 	logLevel   string
 	admin      string
 	adminToken string
+	prevSecret string
+	tlsCert    string
+	tlsKey     string
 	hostFacts  string // fans.go
 }
 
@@ -100,6 +103,20 @@ var settings = []setting{
 	integer("group-max-text", "longest message text in bytes", func(o *options) *int { return &o.cfg.Group.MaxText }),
 	integer("group-page-max", "messages per history page at most", func(o *options) *int { return &o.cfg.Group.PageMax }),
 	integer("group-snapshot-every", "events between a group's snapshots", func(o *options) *int { return &o.cfg.Group.SnapshotEvery }),
+	str("tls-cert", `PEM certificate: clients connect over TLS (with tls-key); "" plain TCP`, func(o *options) *string { return &o.tlsCert }),
+	str("tls-key", "PEM private key of tls-cert", func(o *options) *string { return &o.tlsKey }),
+	secret("previous-secret", "a rotated-out token secret still accepted for the tokens minted with it (their kid names it)", func(o *options) *string { return &o.prevSecret }),
+	integer("max-conns", "client connections of the node", func(o *options) *int { return &o.cfg.Limits.MaxConns }),
+	integer("max-unauth-conns", "connections still in their handshake", func(o *options) *int { return &o.cfg.Limits.MaxUnauthConns }),
+	integer("max-unauth-per-ip", "connections in their handshake from one IP address", func(o *options) *int { return &o.cfg.Limits.MaxUnauthPerIP }),
+	integer("max-conns-per-user", "connections of one user; past it the oldest is closed (replaced)", func(o *options) *int { return &o.cfg.Limits.MaxConnsPerUser }),
+	integer("requests-per-second", "requests of one connection per second (rate_limited past it)", func(o *options) *int { return &o.cfg.Limits.RequestsPerSecond }),
+	integer("request-burst", "request burst of one connection", func(o *options) *int { return &o.cfg.Limits.RequestBurst }),
+	integer("sends-per-second", "messages of one user to one group per second", func(o *options) *int { return &o.cfg.Limits.SendsPerSecond }),
+	integer("send-burst", "message burst of one user in one group", func(o *options) *int { return &o.cfg.Limits.SendBurst }),
+	integer("creates-per-hour", "groups one user may create per hour", func(o *options) *int { return &o.cfg.Limits.CreatesPerHour }),
+	integer("joins-per-hour", "joins and applies of one user per hour", func(o *options) *int { return &o.cfg.Limits.JoinsPerHour }),
+	integer("code-guesses-per-hour", "joins with an invite code of one user per hour: the guesses an attacker gets", func(o *options) *int { return &o.cfg.Limits.CodeGuessesPerHour }),
 	// Fan groups and creator tools (fans.go).
 	list("fan-admins", "users who may seed follow edges and fan-club levels with set_host_facts (qun hostfacts)", func(o *options) *[]string { return &o.cfg.Fans.Admins }),
 	str("host-facts", `JSON file of follow edges and fan-club levels loaded at start (docs/embedding.md); "" none`, func(o *options) *string { return &o.hostFacts }),
@@ -173,6 +190,9 @@ func (o *options) engineConfig() engine.Config {
 	}
 	if o.clusterSec != "" {
 		c.ClusterSecret = []byte(o.clusterSec)
+	}
+	if o.prevSecret != "" {
+		c.PreviousSecrets = [][]byte{[]byte(o.prevSecret)}
 	}
 	return c
 }

@@ -9,6 +9,8 @@
 package leaktest
 
 import (
+	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -25,6 +27,28 @@ func (s settle) Run() int {
 	deadline := time.Now().Add(5 * time.Second)
 	for goleak.Find() != nil && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond) // polling with a deadline, not waiting blindly
+	}
+	return code
+}
+
+// MainThen is Main, and after the tests check runs: an error it returns
+// fails the package (for whole-suite invariants, e.g. no oversize frame).
+func MainThen(m *testing.M, check func() error) {
+	goleak.VerifyTestMain(settleThen{settle{m}, check})
+}
+
+type settleThen struct {
+	settle
+	check func() error
+}
+
+func (s settleThen) Run() int {
+	code := s.settle.Run()
+	if err := s.check(); err != nil {
+		fmt.Fprintln(os.Stderr, "FAIL:", err)
+		if code == 0 {
+			code = 1
+		}
 	}
 	return code
 }

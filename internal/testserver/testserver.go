@@ -14,12 +14,15 @@ import (
 )
 
 // Config is a loopback node with data in dir ("" = memory) that lets
-// anyone create groups (the friend rule has its own tests in engine).
+// anyone create groups (the friend rule has its own tests in engine) and
+// has no rate or connection limits (they have their own tests in engine;
+// these tests send as fast as they can).
 func Config(dir string) engine.Config {
 	cfg := engine.DefaultConfig()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.DataDir = dir
 	cfg.CreateMinFriends = 0
+	cfg.Limits = engine.UnlimitedLimits()
 	return cfg
 }
 

@@ -61,7 +61,10 @@ export interface Server {
 export async function startServer(bin: string, extraArgs: string[] = []): Promise<Server> {
   const base = mkdtempSync(join(tmpdir(), "qun-ts-"));
   const dataDir = join(base, "data");
-  const proc = spawn(bin, ["--listen", "127.0.0.1:0", "--ws-listen", "127.0.0.1:0", "--admin", "", "--data", dataDir, "--log-level", "error", ...extraArgs], {
+  // The tests send as fast as they can: lift qund's rate and connection limits.
+  const unlimited = ["requests-per-second", "request-burst", "sends-per-second", "send-burst", "creates-per-hour",
+    "joins-per-hour", "code-guesses-per-hour", "max-conns-per-user"].flatMap((f) => [`--${f}`, "1000000"]);
+  const proc = spawn(bin, ["--listen", "127.0.0.1:0", "--ws-listen", "127.0.0.1:0", "--admin", "", "--data", dataDir, "--log-level", "error", ...unlimited, ...extraArgs], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";
