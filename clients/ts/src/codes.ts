@@ -61,6 +61,14 @@ export const ErrorCode = {
   RoomClosed: 321,
   /** Too fast: QunError.retryAfter says when a retry may pass. */
   RateLimited: 322,
+  /** The reply would exceed max_frame: ask for less. */
+  ReplyTooLarge: 370,
+  /** Closes: a connection limit is reached. */
+  TooManyConnections: 372,
+  /** Closes: the user opened more connections than allowed; this, the oldest, is closed. */
+  Replaced: 373,
+  /** Closes: the host revoked the token or denied the user. */
+  TokenRevoked: 374,
   Internal: 500,
   Unavailable: 501,
   Timeout: 502,
@@ -103,6 +111,10 @@ const codeNames: Record<number, string> = {
   320: "not_a_room",
   321: "room_closed",
   322: "rate_limited",
+  370: "reply_too_large",
+  372: "too_many_connections",
+  373: "replaced",
+  374: "token_revoked",
   500: "internal",
   501: "unavailable",
   502: "timeout",

@@ -188,7 +188,7 @@ export const membersResult: D<T.MembersResult> = (v, p) => {
   return res;
 };
 
-export const myGroupsResult: D<T.MyGroupsResult> = (v, p) => ({
+export const myGroupsResult: D<T.MyGroupsResult> = (v, p) => withMore<T.MyGroupsResult>({
   groups: Reader.of(v, p).arr("groups", (x, q) => {
     const m = Reader.of(x, q);
     return {
@@ -202,7 +202,7 @@ export const myGroupsResult: D<T.MyGroupsResult> = (v, p) => ({
       mentioned: m.uint("mentioned", 32),
     };
   }),
-});
+}, v, p);
 
 export const resyncResult: D<T.ResyncResult> = (v, p) => ({
   groups: Reader.of(v, p).arr("groups", (x, q) => {
@@ -219,14 +219,14 @@ export const applyResult: D<T.ApplyResult> = (v, p) => {
   return a;
 };
 
-export const requestsResult: D<T.RequestsResult> = (v, p) => ({
+export const requestsResult: D<T.RequestsResult> = (v, p) => withMore<T.RequestsResult>({
   requests: Reader.of(v, p).arr("requests", (x, q) => {
     const m = Reader.of(x, q);
     const jr: T.JoinRequest = { user: m.str("user"), at: m.int("at"), expires: m.int("expires") };
     setOpt(jr, "note", m.optStr("note"));
     return jr;
   }),
-});
+}, v, p);
 
 const invite: D<T.Invite> = (v, p) => {
   const r = Reader.of(v, p);
@@ -254,7 +254,13 @@ export const groupCard: D<T.GroupCard> = (x, q) => {
   return c;
 };
 
-export const searchResult: D<T.SearchResult> = (v, p) => ({ groups: Reader.of(v, p).arr("groups", groupCard) });
+export const searchResult: D<T.SearchResult> = (v, p) => withMore<T.SearchResult>({ groups: Reader.of(v, p).arr("groups", groupCard) }, v, p);
+
+/** Sets more: true when the reply says it was cut to fit max_frame. */
+function withMore<R extends { more?: boolean }>(res: R, v: unknown, p: string): R {
+  if (Reader.of(v, p).bool("more")) res.more = true;
+  return res;
+}
 
 export const groupStats: D<T.GroupStats> = (v, p) => {
   const r = Reader.of(v, p);

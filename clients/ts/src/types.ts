@@ -145,6 +145,8 @@ export interface GroupCard {
 
 export interface SearchResult {
   groups: GroupCard[];
+  /** Cards were left out to fit max_frame. */
+  more?: boolean;
 }
 
 // ---- op arguments and results ----
@@ -253,6 +255,8 @@ export interface MyGroup {
 }
 export interface MyGroupsResult {
   groups: MyGroup[];
+  /** The list was cut to fit max_frame (pinned, then most recent, first). */
+  more?: boolean;
 }
 
 export interface MarkReadArgs {
@@ -328,6 +332,8 @@ export interface JoinRequest {
 }
 export interface RequestsResult {
   requests: JoinRequest[];
+  /** More are pending than fit one reply (oldest first). */
+  more?: boolean;
 }
 
 export interface CreateInviteArgs {

@@ -113,5 +113,10 @@ describe("rich bodies and fan-group codec", () => {
     assert.equal(gi.announcement!.strong, true);
     assert.equal(d.groupInfo({ g: "g" }, "gi").kind, 0);
     assert.equal(d.myGroupsResult({ groups: [{ g: "g", mentioned: 2 }] }, "r").groups[0]!.mentioned, 2);
+    // replies cut to fit max_frame say more
+    assert.deepEqual(d.myGroupsResult({ groups: [], more: true }, "r"), { groups: [], more: true });
+    assert.deepEqual(d.searchResult({ groups: [] }, "r"), { groups: [] });
+    assert.equal(d.requestsResult({ requests: [], more: true }, "r").more, true);
+    assert.throws(() => d.searchResult({ groups: [], more: 1 }, "r"), ProtocolError);
   });
 });

@@ -56,6 +56,14 @@ var ErrorCode = {
   RoomClosed: 321,
   /** Too fast: QunError.retryAfter says when a retry may pass. */
   RateLimited: 322,
+  /** The reply would exceed max_frame: ask for less. */
+  ReplyTooLarge: 370,
+  /** Closes: a connection limit is reached. */
+  TooManyConnections: 372,
+  /** Closes: the user opened more connections than allowed; this, the oldest, is closed. */
+  Replaced: 373,
+  /** Closes: the host revoked the token or denied the user. */
+  TokenRevoked: 374,
   Internal: 500,
   Unavailable: 501,
   Timeout: 502
@@ -96,6 +104,10 @@ var codeNames = {
   320: "not_a_room",
   321: "room_closed",
   322: "rate_limited",
+  370: "reply_too_large",
+  372: "too_many_connections",
+  373: "replaced",
+  374: "token_revoked",
   500: "internal",
   501: "unavailable",
   502: "timeout"
@@ -2040,7 +2052,7 @@ var membersResult = (v, p) => {
   setOpt2(res, "next", r.optStr("next"));
   return res;
 };
-var myGroupsResult = (v, p) => ({
+var myGroupsResult = (v, p) => withMore({
   groups: Reader.of(v, p).arr("groups", (x, q) => {
     const m = Reader.of(x, q);
     return {
@@ -2054,7 +2066,7 @@ var myGroupsResult = (v, p) => ({
       mentioned: m.uint("mentioned", 32)
     };
   })
-});
+}, v, p);
 var resyncResult = (v, p) => ({
   groups: Reader.of(v, p).arr("groups", (x, q) => {
     const m = Reader.of(x, q);
@@ -2068,14 +2080,14 @@ var applyResult = (v, p) => {
   setOpt2(a, "expires", r.optInt("expires"));
   return a;
 };
-var requestsResult = (v, p) => ({
+var requestsResult = (v, p) => withMore({
   requests: Reader.of(v, p).arr("requests", (x, q) => {
     const m = Reader.of(x, q);
     const jr = { user: m.str("user"), at: m.int("at"), expires: m.int("expires") };
     setOpt2(jr, "note", m.optStr("note"));
     return jr;
   })
-});
+}, v, p);
 var invite = (v, p) => {
   const r = Reader.of(v, p);
   return { code: r.str("code"), creator: r.str("creator"), expires: r.int("expires"), max_uses: r.int("max_uses"), uses: r.int("uses") };
@@ -2097,7 +2109,11 @@ var groupCard = (x, q) => {
   if (m.has("distance_km")) c.distance_km = m.float("distance_km");
   return c;
 };
-var searchResult = (v, p) => ({ groups: Reader.of(v, p).arr("groups", groupCard) });
+var searchResult = (v, p) => withMore({ groups: Reader.of(v, p).arr("groups", groupCard) }, v, p);
+function withMore(res, v, p) {
+  if (Reader.of(v, p).bool("more")) res.more = true;
+  return res;
+}
 var groupStats = (v, p) => {
   const r = Reader.of(v, p);
   return {
