@@ -34,6 +34,21 @@ type Deps struct {
 	// once their message is durable. It is called from the grain, so it
 	// must not block. Default: drop them.
 	OnHostEvent func(HostEvent)
+	// StoreFor, when set, returns the store one grain activation of kind
+	// (KindGroup, KindUser) and id reads and persists through, asked once
+	// when the activation starts (the engine binds it to the grain's shard
+	// and leader epoch). Default nil, or a nil result: Store.
+	StoreFor func(kind, id string) persistence.Store
+}
+
+// storeFor returns the store of a new activation of (kind, id).
+func (d *Deps) storeFor(kind, id string) persistence.Store {
+	if d.StoreFor != nil {
+		if s := d.StoreFor(kind, id); s != nil {
+			return s
+		}
+	}
+	return d.Store
 }
 
 // EnsureDefaults fills every unset field with its documented default and
@@ -77,5 +92,5 @@ func (d *Deps) Validate() error {
 
 // grainKind is the cluster kind of grains made by grain.
 func grainKind(kind string, grain func() actor.Actor) *cluster.Kind {
-	return cluster.NewKind(kind, actor.PropsFromProducer(grain))
+	return cluster.NewKind(kind, actor.PropsFromProducer(grain, actor.WithDispatcher(warm)))
 }

@@ -35,7 +35,8 @@
 // handler, which receives its arguments decoded (req[T]). A new group op is
 // one row and its handler.
 //
-// Around it: group_grain.go carries a machine's effects out; encoded.go
+// Around it: group_grain.go carries a machine's effects out (every grain
+// kind runs on dispatcher.go's warm workers); encoded.go
 // keeps each message's bytes from when it was written, so journal entries,
 // history pages and push frames splice them instead of decoding and
 // re-encoding; user_machine.go and user_grain.go are the user's; hub.go is

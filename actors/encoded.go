@@ -43,6 +43,22 @@ type rawPush struct {
 	Msgs  []RawMessage `msgpack:"msgs"`
 }
 
+// AppendMsgpack implements wire.Appender, as msgpack encodes the struct:
+// each message's bytes as they are.
+func (p rawPush) AppendMsgpack(b []byte) ([]byte, error) {
+	b = append(wire.AppendMapHeader(b, 2), 0xa1, 'g')
+	b = wire.AppendString(b, p.Group)
+	b = append(b, 0xa4, 'm', 's', 'g', 's')
+	if p.Msgs == nil {
+		return wire.AppendNil(b), nil
+	}
+	b = wire.AppendArrayHeader(b, len(p.Msgs))
+	for _, m := range p.Msgs {
+		b = append(b, m...)
+	}
+	return b, nil
+}
+
 // PushFrame returns the push frame of group holding msgs, encoded messages
 // in ascending seq; the same bytes as wire.EncodeFrame(wire.FramePush,
 // &wire.Push{...}) of the decoded messages.
@@ -62,6 +78,14 @@ func MessageSeq(m RawMessage) (uint64, error) {
 // encodeRecord encodes a record's message once, and the journal entry
 // around those bytes.
 func encodeRecord(r *record) (msg RawMessage, entry []byte, err error) {
+	if r.Change == nil {
+		// The common record, a message alone: {"m": msg} in one buffer, the
+		// message a slice of the entry.
+		if entry, err = r.Msg.AppendMsgpack(append(make([]byte, 0, 256), 0x81, 0xa1, 'm')); err != nil {
+			return nil, nil, err
+		}
+		return RawMessage(entry[3:len(entry):len(entry)]), entry, nil
+	}
 	if msg, err = wire.Marshal(&r.Msg); err != nil {
 		return nil, nil, err
 	}

@@ -56,6 +56,7 @@ type persisted struct {
 // group commit, replies once they are durable, and fans out pushes.
 type groupGrain struct {
 	deps     *Deps
+	store    persistence.Store // this activation's (Deps.StoreFor)
 	id       string
 	m        *GroupMachine
 	broken   error
@@ -90,6 +91,7 @@ func (g *groupGrain) Receive(ctx actor.Context) {
 		g.deps.Stats.stopped(statGroup)
 	case *cluster.ClusterInit:
 		g.id = msg.Identity.Identity
+		g.store = g.deps.storeFor(KindGroup, g.id)
 		g.load()
 	case *pb.Call:
 		g.call(ctx, msg)
@@ -106,7 +108,7 @@ func (g *groupGrain) Receive(ctx actor.Context) {
 
 func (g *groupGrain) load() {
 	g.m = NewGroupMachine(g.id, g.deps.Group)
-	st := g.deps.Store
+	st := g.st()
 	snap, ok, err := st.LoadSnapshot(groupStream(g.id))
 	if err == nil && ok {
 		err = g.m.Restore(snap.Data)
@@ -262,7 +264,7 @@ func (g *groupGrain) flush() {
 	g.batch++
 	g.inflight++
 	self, sys := g.self, g.system
-	g.deps.Store.Commit(b, func(err error) {
+	g.st().Commit(b, func(err error) {
 		sys.Root.Send(self, &persisted{upTo: upTo, batch: batch, index: entry, err: err})
 	})
 }
@@ -405,12 +407,12 @@ func (g *groupGrain) read(q *HistoryQuery) *pb.Result {
 	var err error
 	if q.To >= q.From && q.To > 0 {
 		if q.Reverse {
-			err = g.deps.Store.ReadReverse(groupStream(g.id), q.To+1, q.Limit+1, take)
+			err = g.st().ReadReverse(groupStream(g.id), q.To+1, q.Limit+1, take)
 			for i, j := 0, len(data)-1; i < j; i, j = i+1, j-1 {
 				data[i], data[j] = data[j], data[i]
 			}
 		} else {
-			err = g.deps.Store.ReadRange(groupStream(g.id), q.From, q.To, q.Limit+1, take)
+			err = g.st().ReadRange(groupStream(g.id), q.From, q.To, q.Limit+1, take)
 		}
 	}
 	if err != nil {
@@ -471,9 +473,17 @@ func (g *groupGrain) idle(ctx actor.Context) {
 	}
 	if g.broken == nil && g.m != nil && g.m.Exists() && g.m.SnapshotStale() {
 		if data, seq, err := g.m.Snapshot(); err == nil {
-			g.deps.Store.Commit(&persistence.Batch{Snapshots: []persistence.Snapshot{{Stream: groupStream(g.id), Seq: seq, Data: data}}}, func(error) {})
+			g.st().Commit(&persistence.Batch{Snapshots: []persistence.Snapshot{{Stream: groupStream(g.id), Seq: seq, Data: data}}}, func(error) {})
 		}
 	}
 	g.deps.Stats.passivate(statGroup)
 	ctx.Stop(g.self)
+}
+
+// st is the activation's store (Deps.Store until ClusterInit binds one).
+func (g *groupGrain) st() persistence.Store {
+	if g.store != nil {
+		return g.store
+	}
+	return g.deps.Store
 }

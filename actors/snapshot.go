@@ -7,8 +7,13 @@ import (
 	"github.com/qunchat/qun/wire"
 )
 
-// SnapshotDue reports whether enough events passed since the last snapshot.
-func (g *GroupMachine) SnapshotDue() bool { return g.sinceSnap >= g.cfg.SnapshotEvery }
+// SnapshotDue reports whether enough events passed since the last snapshot:
+// SnapshotEvery, or as many as the dedup window holds if that is more, since
+// a snapshot carries the whole window (up to DedupMax entries): each event
+// then pays for at most one entry's encoding.
+func (g *GroupMachine) SnapshotDue() bool {
+	return g.sinceSnap >= max(g.cfg.SnapshotEvery, len(g.dedup))
+}
 
 // SnapshotStale reports whether any event was applied since the last
 // snapshot (or restore), so that a snapshot would hold something new.

@@ -18,6 +18,7 @@ func UserKind(d *Deps) *cluster.Kind {
 
 type userGrain struct {
 	deps    *Deps
+	store   persistence.Store // this activation's (Deps.StoreFor)
 	id      string
 	m       *UserMachine
 	broken  error
@@ -42,8 +43,9 @@ func (g *userGrain) Receive(ctx actor.Context) {
 		g.deps.Stats.stopped(statUser)
 	case *cluster.ClusterInit:
 		g.id = msg.Identity.Identity
+		g.store = g.deps.storeFor(KindUser, g.id)
 		g.m = NewUserMachine(g.id)
-		if b, ok, err := g.deps.Store.Get(userKey(g.id)); err != nil {
+		if b, ok, err := g.st().Get(userKey(g.id)); err != nil {
 			g.broken = err
 		} else if ok {
 			g.broken = g.m.Restore(b)
@@ -67,7 +69,7 @@ func (g *userGrain) Receive(ctx actor.Context) {
 		}
 		to, self, sys := ctx.Sender(), g.self, g.system
 		g.waiting++
-		g.deps.Store.Commit(&persistence.Batch{Puts: []persistence.KV{{Key: userKey(g.id), Value: eff.State}}}, func(err error) {
+		g.st().Commit(&persistence.Batch{Puts: []persistence.KV{{Key: userKey(g.id), Value: eff.State}}}, func(err error) {
 			sys.Root.Send(self, &userPersisted{to: to, res: res, err: err})
 		})
 	case *userPersisted:
@@ -88,4 +90,12 @@ func (g *userGrain) Receive(ctx actor.Context) {
 		}
 		ctx.SetReceiveTimeout(g.deps.IdleTimeout) // it fires once: arm it again
 	}
+}
+
+// st is the activation's store (Deps.Store until ClusterInit binds one).
+func (g *userGrain) st() persistence.Store {
+	if g.store != nil {
+		return g.store
+	}
+	return g.deps.Store
 }

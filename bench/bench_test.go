@@ -224,10 +224,16 @@ func TestValidate(t *testing.T) {
 		{Scenario: "fanout", Window: 300},
 		{Scenario: "fanout", Vs: "redis"},
 		{Scenario: "fanout", Server: "127.0.0.1:1"},
+		{Scenario: "fanout", Vs: "nats-js"}, // JetStream is for persist only
 	} {
 		c := Defaults(c)
 		if err := c.Validate(); err == nil {
 			t.Errorf("%+v: no error", c)
+		}
+	}
+	for _, vs := range []string{"nats", "nats-js"} {
+		if c := Defaults(Config{Scenario: "persist", Vs: vs}); c.Validate() != nil {
+			t.Errorf("persist --vs %s: %v", vs, c.Validate())
 		}
 	}
 }

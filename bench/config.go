@@ -63,6 +63,8 @@ type Config struct {
 	// second), to measure their cost. Default off.
 	Metrics bool `json:"metrics,omitempty"`
 	// Vs names a peer measured in the same run ("nats"), interleaved.
+	// "nats-js" (persist only) names JetStream explicitly: file storage,
+	// async publish with acks; persist with "nats" uses it too.
 	Vs string `json:"vs,omitempty"`
 	// Rounds per system when Vs is set (A B A B ...). Default 2.
 	Rounds int `json:"rounds"`
@@ -158,8 +160,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--window must be in [1, 250] (the server closes a connection past 256 requests in flight)")
 	case c.MergeWindowMS < -1 || c.MergeWindowMS > 1000 || c.Gifts < 0 || c.Gifts > 10000:
 		return fmt.Errorf("--windows must be in [-1, 1000] ms and --gifts in [0, 10000]/s")
-	case c.Vs != "" && c.Vs != "nats":
-		return fmt.Errorf("--vs: only \"nats\" is supported")
+	case c.Vs != "" && c.Vs != "nats" && c.Vs != "nats-js":
+		return fmt.Errorf("--vs: \"nats\" or (for persist) \"nats-js\"")
+	case c.Vs == "nats-js" && c.Scenario != "persist":
+		return fmt.Errorf("--vs nats-js (JetStream) is for persist only; use --vs nats")
 	case c.Rounds < 1 || c.Rounds > 20:
 		return fmt.Errorf("--rounds must be in [1, 20]")
 	case c.Server != "" && c.Spawn:

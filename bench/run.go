@@ -19,7 +19,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep := &Report{Config: cfg}
 	var extra []string
 	peer := ""
-	if cfg.Vs == "nats" {
+	if cfg.Vs == "nats" || cfg.Vs == "nats-js" {
 		switch bin := FindNatsServer(cfg.NatsServer); {
 		case bin == "":
 			msg := "nats-server is not installed (looked in PATH and /usr/sbin): running Qun alone, no ratio"

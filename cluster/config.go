@@ -97,7 +97,16 @@ type Config struct {
 	// Default none: gossip in the clear, for a cluster on loopback or a
 	// private network only.
 	Secret []byte
+	// AppMeta is opaque application metadata gossiped with this member and
+	// seen by every peer as MemberInfo.AppMeta (the engine puts its raft
+	// store id and address there). At most MaxAppMetaLen bytes. Default
+	// empty.
+	AppMeta string
 }
+
+// MaxAppMetaLen bounds Config.AppMeta (memberlist metadata is at most 512
+// bytes in all).
+const MaxAppMetaLen = 160
 
 // gossipKey derives memberlist's 32-byte AES-256 key from the cluster secret.
 func gossipKey(secret []byte) []byte {

@@ -29,6 +29,7 @@ type memberMeta struct {
 	Port   int      `json:"p"`
 	Kinds  []string `json:"k,omitempty"`
 	Client bool     `json:"c,omitempty"` // cluster client: gossips but hosts no grains and is not a topology member
+	App    string   `json:"a,omitempty"` // Config.AppMeta
 }
 
 func (m memberMeta) encode() ([]byte, error) {
@@ -80,6 +81,9 @@ func (m memberMeta) check() error {
 	}
 	if m.Port < 1 || m.Port > 65535 {
 		return fmt.Errorf("member port %d out of range", m.Port)
+	}
+	if len(m.App) > MaxAppMetaLen {
+		return fmt.Errorf("app metadata of %d bytes exceeds %d", len(m.App), MaxAppMetaLen)
 	}
 	if m.Client && len(m.Kinds) > 0 {
 		return errors.New("a client member has kinds")

@@ -25,6 +25,7 @@ type MemberInfo struct {
 	Kinds      []string // grain kinds the member hosts (sorted)
 	GossipAddr string   // memberlist address "ip:port"
 	Self       bool     // this member
+	AppMeta    string   // the member's Config.AppMeta
 }
 
 // Address returns the member's protoactor remote address "host:port".
@@ -149,7 +150,7 @@ func (p *Provider) start(c *pcluster.Cluster, client bool) error {
 		kinds = c.GetClusterKinds()
 		slices.Sort(kinds)
 	}
-	meta, err := memberMeta{V: metaVersion, ID: id, Host: host, Port: port, Kinds: kinds, Client: client}.encode()
+	meta, err := memberMeta{V: metaVersion, ID: id, Host: host, Port: port, Kinds: kinds, Client: client, App: p.cfg.AppMeta}.encode()
 	if err != nil {
 		return fmt.Errorf("qun cluster: %w", err)
 	}
@@ -361,7 +362,7 @@ func (p *Provider) publish() {
 		}
 		infos = append(infos, MemberInfo{
 			ID: m.ID, Host: m.Host, Port: m.Port, Kinds: m.Kinds,
-			GossipAddr: e.addr, Self: m.ID == p.selfID,
+			GossipAddr: e.addr, Self: m.ID == p.selfID, AppMeta: m.App,
 		})
 	}
 	for name := range p.warned {

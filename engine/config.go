@@ -124,6 +124,30 @@ type Config struct {
 	// Fans configures fan groups and creator tools. Default
 	// DefaultFanConfig().
 	Fans FanConfig
+	// Replication turns on replicated storage (EXPERIMENTAL, see
+	// docs/architecture.md): grains persist through their shard's raft
+	// group and run on its leader; a lone node is a cluster of one. The
+	// fields below apply only with it. Default false: node-local storage.
+	Replication bool
+	// RaftAddr is the address of this node's raft transport (replication
+	// between nodes, authenticated with ClusterSecret). Default
+	// "127.0.0.1:0" (also when empty). Not loopback: needs ClusterSecret.
+	RaftAddr string
+	// BootstrapExpect is how many nodes form the cluster at bootstrap: a
+	// node with a fresh data dir waits (up to BootstrapTimeout) until it
+	// sees that many members, all with BootstrapExpect set alike, and
+	// places every shard's replicas on them. 0 or 1: a lone node (R = 1).
+	// More than 1 needs ClusterSecret. Ignored once the data dir is
+	// bootstrapped. Default 0.
+	BootstrapExpect int
+	// BootstrapTimeout bounds that wait. Default 2 min (also when zero).
+	BootstrapTimeout time.Duration
+	// Shards is the number of replication shards, fixed at bootstrap.
+	// Default 64 (also when zero).
+	Shards uint32
+	// Replicas is each shard's replica count R, capped by BootstrapExpect.
+	// Default 3 (also when zero).
+	Replicas int
 }
 
 // DefaultConfig returns the defaults documented on Config.
@@ -133,6 +157,7 @@ func DefaultConfig() Config {
 		DataDir:          "qun-data",
 		GossipAddr:       "127.0.0.1:0",
 		RemoteAddr:       "127.0.0.1:0",
+		RaftAddr:         "127.0.0.1:0",
 		MaxFrameSize:     wire.DefaultMaxFrameSize,
 		HandshakeTimeout: 5 * time.Second,
 		IdleTimeout:      2 * time.Minute,
@@ -175,6 +200,23 @@ func (c *Config) Validate() error {
 	}
 	if len(c.ClusterSecret) > 0 && len(c.ClusterSecret) < 16 {
 		return bad("cluster secret shorter than 16 bytes")
+	}
+	if c.RaftAddr != "" {
+		if _, _, err := net.SplitHostPort(c.RaftAddr); err != nil {
+			return bad("RaftAddr %q: %v", c.RaftAddr, err)
+		}
+		if !isLoopback(c.RaftAddr) && len(c.ClusterSecret) == 0 {
+			return bad("raft address %q is not loopback: configure a cluster secret", c.RaftAddr)
+		}
+	}
+	if c.Replication && len(c.Join) > 0 && c.BootstrapExpect < 2 {
+		return bad("Join needs BootstrapExpect >= 2: a cluster forms at bootstrap, a node cannot join a formed cluster yet")
+	}
+	if c.BootstrapExpect > 1 && len(c.ClusterSecret) == 0 {
+		return bad("BootstrapExpect %d: a cluster of more than one node needs a cluster secret", c.BootstrapExpect)
+	}
+	if c.BootstrapExpect < 0 || c.BootstrapExpect > 64 || c.Replicas < 0 || c.Replicas > 7 || c.BootstrapTimeout < 0 || c.Shards > 4096 {
+		return bad("BootstrapExpect %d (0..64), Replicas %d (0..7), Shards %d (0..4096), BootstrapTimeout %v (>= 0)", c.BootstrapExpect, c.Replicas, c.Shards, c.BootstrapTimeout)
 	}
 	if !isLoopback(c.GossipAddr) && len(c.ClusterSecret) == 0 {
 		return bad("gossip address %q is not loopback: configure a cluster secret", c.GossipAddr)

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -64,15 +63,15 @@ func (e *Engine) acceptLoop(ln net.Listener) {
 		e.conns[c] = struct{}{}
 		e.mu.Unlock()
 		e.stats.conns.Add(1)
-		e.wg.Add(2)
+		e.wg.Add(1)
 		go c.readLoop()
-		go c.writeLoop()
 	}
 }
 
 // conn is one client connection. The reader goroutine decodes frames and
-// dispatches requests; the writer goroutine drains the outbound queue,
-// copying every queued frame into one buffer per write.
+// dispatches requests; a writer goroutine, running only while the outbound
+// queue is not empty (writer.go), drains it, copying every queued frame into
+// one buffer per write.
 type conn struct {
 	e    *Engine
 	nc   net.Conn
@@ -84,10 +83,14 @@ type conn struct {
 	early      [][]byte // pushes held until the welcome is queued (greet)
 	greeted    bool
 	closing    bool
-	signal     chan struct{}
+	writing    bool          // a writer goroutine is running (writer.go)
+	done       bool          // the reader has returned: no writer starts any more
+	waitQ      []awaited     // requests at their grains, oldest first (awaiter.go)
+	awaiting   bool          // the awaiter goroutine runs
 	room       chan struct{} // signalled by the writer each time it empties the queue
 	inflight   atomic.Int32
 	reading    atomic.Bool
+	first      firstByte   // the byte that woke an idle reader (reader.go)
 	ip         string      // source address, and whether it still counts as
 	unauth     bool        // unauthenticated (both under e.limits.mu; limits.go)
 	linger     atomic.Bool // the writer half-closed: the reader drains and closes
@@ -100,7 +103,7 @@ func newConn(e *Engine, nc net.Conn) *conn {
 	if tc, ok := nc.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
-	c := &conn{e: e, nc: nc, signal: make(chan struct{}, 1), room: make(chan struct{}, 1)}
+	c := &conn{e: e, nc: nc, room: make(chan struct{}, 1)}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.reading.Store(true)
 	return c
@@ -152,11 +155,8 @@ func (c *conn) enqueue(frame []byte) bool {
 	}
 	c.queue = append(c.queue, frame)
 	c.queued += len(frame)
+	c.startWriter()
 	c.mu.Unlock()
-	select {
-	case c.signal <- struct{}{}:
-	default:
-	}
 	return true
 }
 
@@ -209,75 +209,15 @@ func (c *conn) closeWith(code wire.Code, msg string) {
 	c.closing = true
 	c.queue = append(c.queue[:0], frame)
 	c.queued = len(frame)
+	c.startWriter()
 	c.mu.Unlock()
 	c.stopReading()
-	select {
-	case c.signal <- struct{}{}:
-	default:
-	}
 }
 
 // stopReading makes the reader return at once.
 func (c *conn) stopReading() {
 	c.reading.Store(false)
 	_ = c.nc.SetReadDeadline(time.Now())
-}
-
-// writeBufs lends write buffers, so that an idle connection holds none.
-var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
-
-func (c *conn) writeLoop() {
-	defer c.e.wg.Done()
-	defer func() {
-		if !c.linger.Load() { // else the reader drains and closes (linger.go)
-			c.nc.Close()
-		}
-	}()
-	for {
-		select {
-		case <-c.signal:
-		case <-c.ctx.Done():
-			return
-		}
-		c.mu.Lock()
-		q, closing := c.queue, c.closing
-		c.queue, c.queued = nil, 0
-		c.mu.Unlock()
-		select {
-		case c.room <- struct{}{}:
-		default:
-		}
-		if len(q) > 0 {
-			// Every queued frame goes out in one write.
-			bp := writeBufs.Get().(*[]byte)
-			buf := (*bp)[:0]
-			for _, f := range q {
-				buf = append(buf, f...)
-			}
-			d := c.e.cfg.WriteTimeout
-			if closing {
-				d = time.Second
-			}
-			_ = c.nc.SetWriteDeadline(time.Now().Add(d))
-			_, err := c.nc.Write(buf)
-			if cap(buf) <= 256<<10 { // don't pool a burst's giant buffer
-				*bp = buf[:0]
-				writeBufs.Put(bp)
-			}
-			if err != nil {
-				c.cancel()
-				c.stopReading()
-				return
-			}
-		}
-		if closing {
-			c.mu.Lock()
-			c.linger.Store(!c.readerGone && halfClose(c.nc))
-			c.mu.Unlock()
-			c.cancel()
-			return
-		}
-	}
 }
 
 // send queues a frame built from v.
@@ -315,16 +255,13 @@ func (c *conn) readLoop() {
 		c.e.offline(c.user)
 		c.e.mu.Unlock()
 		c.e.released(c) // limits.go
-		// Wake the writer so it sees ctx done after flushing.
-		select {
-		case c.signal <- struct{}{}:
-		default:
-		}
+		c.readerDone()
 	}()
 	// A small read buffer keeps idle connections cheap; frames larger than
 	// it are read straight into the frame buffer.
-	r := bufio.NewReaderSize(c.nc, 1<<10)
+	r := c.borrowReader()
 	if !c.handshake(r) {
+		c.returnReader(r)
 		c.waitWriter()
 		return
 	}
@@ -332,6 +269,14 @@ func (c *conn) readLoop() {
 	max := c.e.cfg.MaxFrameSize
 	for c.reading.Load() {
 		_ = c.nc.SetReadDeadline(time.Now().Add(c.e.cfg.IdleTimeout))
+		if r.Buffered() == 0 {
+			// Nothing read ahead: wait for traffic without buffers (reader.go).
+			var err error
+			if r, buf, err = c.idle(r, buf); err != nil {
+				c.readError(err)
+				break
+			}
+		}
 		t, body, b, err := wire.ReadFrame(r, max, buf)
 		buf = b
 		if err != nil {
@@ -342,6 +287,7 @@ func (c *conn) readLoop() {
 			break
 		}
 	}
+	c.returnReader(r)
 	c.waitWriter()
 }
 
@@ -489,9 +435,13 @@ func (c *conn) handle(t wire.FrameType, body []byte) bool {
 		return true
 	}
 	// Sent to the grain now if the op goes in order; answered when it replies.
-	p := c.e.dispatch(request{ctx: c.ctx, user: c.user, op: req.Op, args: bytes.Clone(req.Args), out: c}) // req.Args may alias the reused read buffer
-	if p.err != nil {                                                                                     // refused before reaching a grain
+	p := c.e.dispatch(request{ctx: c.ctx, user: c.user, op: req.Op, args: req.Args, out: c}) // wire.Decode copied req.Args out of the reused read buffer
+	if p.err != nil {                                                                        // refused before reaching a grain
 		c.finish(req.ID, nil, p.err)
+		return true
+	}
+	if p.f != nil { // reached its grain: answered in order by the conn's awaiter (awaiter.go)
+		c.await(req.ID, p)
 		return true
 	}
 	go func() {

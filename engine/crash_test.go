@@ -27,6 +27,7 @@ func TestChildServer(t *testing.T) {
 		t.Skip("helper process")
 	}
 	cfg := testConfig(dir)
+	childCluster(&cfg) // replication_test.go: a member of a 3-node cluster
 	e, err := engine.New(cfg)
 	if err != nil {
 		fmt.Println("ERR", err)
@@ -37,6 +38,7 @@ func TestChildServer(t *testing.T) {
 		os.Exit(3)
 	}
 	fmt.Println("ADDR", e.Addr().String())
+	go childStatus(e)
 	ch := make(chan os.Signal, 1)
 	signalNotify(ch)
 	<-ch

@@ -164,10 +164,8 @@ func TestDiscoveryTwoNodes(t *testing.T) {
 		// read it, so two nodes in one process cannot pass -race.
 		t.Skip("two in-process nodes race inside protoactor/grpc")
 	}
-	e1 := startEngine(t, testConfig(""))
-	cfg := testConfig("")
-	cfg.Join = []string{e1.GossipAddr()}
-	e2 := startEngine(t, cfg)
+	es := startCluster(t, 2)
+	e1, e2 := es[0], es[1]
 	e1.Host().SetTier("creator", engine.Tier{MaxOwnedGroups: 100, MaxMembers: 200})
 	c1 := dial(t, e1, "creator", nil)
 	c2 := dial(t, e2, "visitor", nil)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	pcluster "github.com/asynkron/protoactor-go/cluster"
+	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/qunchat/qun/actors"
 	qcluster "github.com/qunchat/qun/cluster"
@@ -40,6 +41,7 @@ type Engine struct {
 	hooks  Hooks       // with defaults filled in
 
 	store   persistence.Store
+	repl    *replicator
 	node    *qcluster.Node
 	hub     *actors.Hub
 	index   *actors.IndexActor
@@ -151,26 +153,40 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if e.auth == nil {
 		e.auth = JWTAuth{Secret: e.secret, Previous: e.cfg.PreviousSecrets}
 	}
-	if e.cfg.DataDir == "" {
-		e.store = persistence.NewMemory()
-	} else {
+	opts := persistence.DefaultOptions()
+	opts.Logger = e.log.With("component", "pebble")
+	if e.metrics != nil {
+		opts.OnGroupCommit = e.metrics.onGroupCommit
+	}
+	var dir string
+	switch {
+	case e.cfg.DataDir != "":
 		if err := os.MkdirAll(e.cfg.DataDir, 0o700); err != nil {
 			return fmt.Errorf("engine: data dir: %w", err)
 		}
-		opts := persistence.DefaultOptions()
-		opts.Logger = e.log.With("component", "pebble")
-		if e.metrics != nil {
-			opts.OnGroupCommit = e.metrics.onGroupCommit
-		}
-		st, err := persistence.OpenPebble(filepath.Join(e.cfg.DataDir, "pebble"), opts)
+		dir = filepath.Join(e.cfg.DataDir, "pebble")
+	case e.cfg.Replication:
+		dir, opts.FS = "qun", vfs.NewMem() // replication needs Pebble: in memory
+	}
+	var storeFor func(kind, id string) persistence.Store
+	if dir == "" {
+		e.store = persistence.NewMemory()
+	} else {
+		st, err := persistence.OpenPebble(dir, opts)
 		if err != nil {
 			return fmt.Errorf("engine: open store: %w", err)
 		}
 		e.store = st
+		if e.cfg.Replication {
+			if e.repl, err = newReplicator(e, st); err != nil {
+				return err
+			}
+			storeFor = e.repl.storeFor
+		}
 	}
 	e.deps = &actors.Deps{
 		Store: e.store, Group: e.cfg.Group, IdleTimeout: e.cfg.GrainIdleTimeout, WatchTTL: e.cfg.WatchTTL,
-		Logger: e.log.With("component", "actors"), OnHostEvent: e.hostEvent,
+		Logger: e.log.With("component", "actors"), OnHostEvent: e.hostEvent, StoreFor: storeFor,
 	}
 	if e.metrics != nil {
 		e.deps.Stats = e.metrics.grains
@@ -188,6 +204,10 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	ncfg.Gossip.BindAddr = e.cfg.GossipAddr
 	ncfg.Gossip.Seeds = e.cfg.Join
 	ncfg.Gossip.Secret = e.cfg.ClusterSecret
+	if e.repl != nil {
+		ncfg.Gossip.AppMeta = e.repl.appMeta()
+		ncfg.Leaders = e.repl
+	}
 	ncfg.Kinds = []*pcluster.Kind{actors.GroupKind(e.deps), actors.UserKind(e.deps)}
 	ncfg.RequestTimeout = e.cfg.RequestTimeout
 	ncfg.Logger = e.log.With("component", "cluster")
@@ -197,6 +217,11 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	}
 	if e.node, err = qcluster.StartNode(ncfg); err != nil {
 		return fmt.Errorf("engine: start cluster node: %w", err)
+	}
+	if e.repl != nil {
+		if err := e.repl.start(ctx, e.node); err != nil {
+			return err
+		}
 	}
 	if e.hub, err = actors.StartHub(e.node.System, e.node.Cluster, e.deps); err != nil {
 		return fmt.Errorf("engine: start hub: %w", err)
@@ -329,6 +354,9 @@ func (e *Engine) teardown() error {
 		errs = append(errs, e.node.Stop(false))
 	}
 	e.stopHostEvents() // after the grains: none sends any more
+	if e.repl != nil {
+		errs = append(errs, e.repl.close())
+	}
 	if e.store != nil {
 		errs = append(errs, e.store.Close())
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	pcluster "github.com/asynkron/protoactor-go/cluster"
@@ -46,8 +47,22 @@ func (e *Engine) requestResult(kind, id string, c *pb.Call) (*pb.Result, error) 
 	if e.node == nil {
 		return nil, ErrNotStarted
 	}
-	res, err := e.node.Cluster.Request(id, kind, c, pcluster.WithTimeout(e.cfg.RequestTimeout))
-	return e.fullResult(res, err)
+	deadline := time.Now().Add(e.cfg.RequestTimeout)
+	for attempt := 0; ; attempt++ {
+		f, err := e.node.Cluster.RequestFuture(id, kind, c, pcluster.WithTimeout(time.Until(deadline)))
+		if err != nil {
+			return e.fullResult(nil, err)
+		}
+		res, err, moved := e.awaitLeader(f, kind, id)
+		if (moved || errors.Is(err, actor.ErrDeadLetter)) && attempt < 3 && time.Until(deadline) > 0 {
+			e.node.Cluster.PidCache.Remove(id, kind)
+			continue // to the shard's new leader
+		}
+		if moved {
+			err = actor.ErrTimeout
+		}
+		return e.fullResult(res, err)
+	}
 }
 
 func (e *Engine) result(res any, err error) ([]byte, error) {
@@ -99,6 +114,12 @@ type future struct {
 }
 
 func (e *Engine) future(kind, id string, c *pb.Call) *future {
+	if pid, ok := e.node.Cluster.PidCache.Get(id, kind); ok {
+		// What Cluster.RequestFuture does with a cached PID, without its
+		// per-call options, timeout context and debug-log arguments (a
+		// stale PID dead-letters and wait retries, as below).
+		return &future{e: e, f: e.node.System.Root.RequestFuture(pid, c, e.cfg.RequestTimeout), kind: kind, id: id, c: c}
+	}
 	f, err := e.node.Cluster.RequestFuture(id, kind, c, pcluster.WithTimeout(e.cfg.RequestTimeout))
 	if err != nil {
 		f = nil
@@ -110,8 +131,8 @@ func (f *future) wait() ([]byte, error) {
 	if f.f == nil {
 		return f.e.request(f.kind, f.id, f.c)
 	}
-	res, err := f.f.Result()
-	if errors.Is(err, actor.ErrDeadLetter) {
+	res, err, moved := f.e.awaitLeader(f.f, f.kind, f.id)
+	if moved || errors.Is(err, actor.ErrDeadLetter) {
 		f.e.node.Cluster.PidCache.Remove(f.id, f.kind)
 		return f.e.request(f.kind, f.id, f.c)
 	}

@@ -3,6 +3,8 @@ package engine_test
 import (
 	"context"
 	"fmt"
+	"net"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -23,6 +25,8 @@ func testConfig(dir string) engine.Config {
 	// limits_test.go and ratelimit_internal_test.go cover the limits: the
 	// other tests send, join and connect as fast as they can.
 	cfg.Limits = engine.UnlimitedLimits()
+	// QUN_TEST_REPLICATION=1 runs every test with replication on.
+	cfg.Replication = os.Getenv("QUN_TEST_REPLICATION") != ""
 	return cfg
 }
 
@@ -117,4 +121,72 @@ func texts(ms []wire.Message) []string {
 		}
 	}
 	return out
+}
+
+// startCluster starts n nodes (in memory) that bootstrap one replicated
+// cluster: the first node's gossip port is picked up front, the others join
+// it, and all start at once (each Start waits for the n members).
+func startCluster(t testing.TB, n int) []*engine.Engine {
+	t.Helper()
+	seed := freeAddr(t)
+	es := make([]*engine.Engine, n)
+	errs := make(chan error, n)
+	for i := range n {
+		cfg := testConfig("")
+		cfg.ClusterSecret = []byte("cluster-secret-0123456789")
+		cfg.BootstrapExpect = n
+		cfg.Replication = true
+		if i == 0 {
+			cfg.GossipAddr = seed
+		} else {
+			cfg.Join = []string{seed}
+		}
+		e, err := engine.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		es[i] = e
+		t.Cleanup(func() { _ = e.Close() })
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			errs <- e.Start(ctx)
+		}()
+		if i == 0 { // the others join it: wait until it gossips
+			waitFor(t, 30*time.Second, "the first node's gossip", func() bool {
+				c, err := net.DialTimeout("tcp", seed, time.Second)
+				if err == nil {
+					c.Close()
+				}
+				return err == nil
+			})
+		}
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	return es
+}
+
+// freeAddr returns a loopback address whose port was free for both TCP and
+// UDP (memberlist binds both) a moment ago.
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	for range 20 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := l.Addr().String()
+		u, err := net.ListenPacket("udp", addr)
+		l.Close()
+		if err == nil {
+			u.Close()
+			return addr
+		}
+	}
+	t.Fatal("no free port for TCP and UDP")
+	return ""
 }

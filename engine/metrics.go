@@ -156,6 +156,8 @@ var storeSeries = []struct {
 	{"qun_store_bytes_total", "Encoded bytes of durable batches.", prometheus.CounterValue, func(s persistence.Stats) float64 { return float64(s.Bytes) }},
 	{"qun_store_queued_batches", "Batches accepted and not yet durable.", prometheus.GaugeValue, func(s persistence.Stats) float64 { return float64(s.QueuedBatches) }},
 	{"qun_store_queued_bytes", "Encoded bytes of batches accepted and not yet durable.", prometheus.GaugeValue, func(s persistence.Stats) float64 { return float64(s.QueuedBytes) }},
+	{"qun_store_refused_total", "Batches refused because the store had already failed (fail-stop).", prometheus.CounterValue, func(s persistence.Stats) float64 { return float64(s.Refused) }},
+	{"qun_store_failed", "1 once the store has failed-stop on a disk error: it acknowledges no more writes.", prometheus.GaugeValue, func(s persistence.Stats) float64 { return float64(s.FailStops) }},
 }
 
 func init() {
@@ -243,6 +245,11 @@ func (e *Engine) Ready() error {
 		return errors.New("shutting down")
 	case !e.running.Load():
 		return errors.New("starting: opening the store, joining the cluster")
+	}
+	if err := persistence.Health(e.store); err != nil {
+		// Fail-stop: the store refuses every write after a disk error
+		// (persistence.ErrFailed); reads may still work.
+		return fmt.Errorf("store failed, not acknowledging writes: %w", err)
 	}
 	if !slices.Contains(e.node.MemberIDs(), e.node.ID()) {
 		return errors.New("not yet a routed member of the cluster")

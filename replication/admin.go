@@ -1,11 +1,15 @@
 package replication
 
 import (
+	"encoding/binary"
 	"errors"
+	"fmt"
 
 	"go.etcd.io/raft/v3"
 	pb "go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/qunchat/qun/persistence"
 )
 
 // Campaign makes the local replica of shard start an election.
@@ -50,4 +54,18 @@ func (n *Node) ChangeReplicas(shard uint32, add, remove []uint64, done func(erro
 		}
 		done(err)
 	})
+}
+
+// Bootstrapped reports whether r (a node's store) already holds a cluster
+// record, and then the store id and shard count it was bootstrapped with:
+// New ignores Config.Peers on such a store and requires that StoreID.
+func Bootstrapped(r persistence.RawReader) (storeID uint64, shards uint32, ok bool, err error) {
+	v, ok, err := r.RawGet(clusterKey())
+	if err != nil || !ok {
+		return 0, 0, false, err
+	}
+	if len(v) != 12 {
+		return 0, 0, false, fmt.Errorf("%w: cluster record of %d bytes", ErrCorrupt, len(v))
+	}
+	return binary.BigEndian.Uint64(v[4:]), binary.BigEndian.Uint32(v), true, nil
 }

@@ -15,6 +15,19 @@
 // otherwise trusted by the msgpack library (a 5-byte frame can ask it for
 // gigabytes).
 //
+// # Hand-written codecs
+//
+// The types on the send path (Request, Reply, ErrorFrame, GroupArgs,
+// SendArgs, SendResult, Message, Push, Ping) have hand-written encoders and
+// decoders (codec.go, codec_types.go) that Marshal, AppendFrame and Decode
+// use instead of reflection. They produce the reflection encoder's bytes
+// exactly (compact integers, omitempty as tagged); their decoders refuse any
+// integer that does not fit its field, bound every length by the bytes
+// remaining, and copy the body once, so decoded strings and raw values never
+// alias the caller's buffer. A rich message body (rich.go) is encoded and
+// decoded by reflection inside them. Structs travel as maps; the array form that
+// vmihailenco/msgpack also accepts is refused for these types.
+//
 // # Compatibility
 //
 // Frame types, operation codes, message types and error codes are explicit

@@ -113,6 +113,9 @@ type encoder struct {
 
 // Marshal encodes v as msgpack with compact integers.
 func Marshal(v any) ([]byte, error) {
+	if a, ok := v.(Appender); ok {
+		return a.AppendMsgpack(make([]byte, 0, 64))
+	}
 	e := encPool.Get().(*encoder)
 	defer encPool.Put(e)
 	e.buf.Reset()
@@ -124,6 +127,15 @@ func Marshal(v any) ([]byte, error) {
 
 // AppendFrame appends a complete frame (length, type, msgpack of v) to dst.
 func AppendFrame(dst []byte, t FrameType, v any) ([]byte, error) {
+	if a, ok := v.(Appender); ok {
+		start := len(dst)
+		b, err := a.AppendMsgpack(append(dst, 0, 0, 0, 0, byte(t)))
+		if err != nil {
+			return dst, err
+		}
+		binary.BigEndian.PutUint32(b[start:], uint32(len(b)-start-4))
+		return b, nil
+	}
 	e := encPool.Get().(*encoder)
 	defer encPool.Put(e)
 	e.buf.Reset()
@@ -140,6 +152,9 @@ func AppendFrame(dst []byte, t FrameType, v any) ([]byte, error) {
 
 // EncodeFrame returns a new frame holding v.
 func EncodeFrame(t FrameType, v any) ([]byte, error) {
+	if _, ok := v.(Appender); ok {
+		return AppendFrame(make([]byte, 0, 256), t, v)
+	}
 	return AppendFrame(nil, t, v)
 }
 
@@ -169,6 +184,9 @@ func decode(body []byte, v any, strings bool) error {
 	}
 	if err := strictCheck(body, v, strings); err != nil {
 		return err
+	}
+	if d, ok := v.(decoding); ok {
+		return decodeFast(body, d)
 	}
 	if err := msgpack.Unmarshal(body, v); err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)

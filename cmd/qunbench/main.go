@@ -79,7 +79,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.Secret, "secret", os.Getenv("QUN_SECRET"), "token secret of --server (QUN_SECRET)")
 	fs.BoolVar(&cfg.Spawn, "spawn", false, "run the started server as a child process (its CPU and memory measured alone)")
 	fs.BoolVar(&cfg.Metrics, "metrics", false, "the started server keeps its Prometheus metrics (and, with --spawn, gathers them every second)")
-	fs.StringVar(&cfg.Vs, "vs", "", `peer to measure in the same run: "nats"`)
+	fs.StringVar(&cfg.Vs, "vs", "", `peer to measure in the same run: "nats" (JetStream for persist), or "nats-js" (persist: JetStream, file storage, async publish with acks)`)
 	fs.IntVar(&cfg.Rounds, "rounds", 0, "rounds per system, interleaved with the peer (default 2 with --vs, else 1)")
 	fs.StringVar(&cfg.NatsServer, "nats-server", "", "nats-server binary (default: PATH, /usr/sbin)")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of this process during the last Qun window (in-process: server and load generator)")

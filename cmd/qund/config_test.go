@@ -192,7 +192,7 @@ func TestConfigCommandPrintsSources(t *testing.T) {
 	t.Setenv("QUN_GOSSIP", "127.0.0.1:7946")
 	t.Setenv("QUN_SECRET", "env-secret-0123456789")
 	var out bytes.Buffer
-	if err := run([]string{"config", "--config", file, "--listen", "127.0.0.1:7500", "--join", "10.0.0.1:7946"}, &out, io.Discard); err != nil {
+	if err := run([]string{"config", "--config", file, "--listen", "127.0.0.1:7500", "--join", "10.0.0.1:7946", "--bootstrap-expect", "3", "--replication", "on", "--cluster-secret", "cluster-secret-0123456789"}, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	text := out.String()
@@ -214,7 +214,7 @@ func TestConfigCommandPrintsSources(t *testing.T) {
 	}
 	// The output is itself a config file giving the same values.
 	again := mustLoad(t, []string{"--config", writeFile(t, text)}, nil)
-	first := mustLoad(t, []string{"--config", file, "--listen", "127.0.0.1:7500", "--join", "10.0.0.1:7946"},
+	first := mustLoad(t, []string{"--config", file, "--listen", "127.0.0.1:7500", "--join", "10.0.0.1:7946", "--bootstrap-expect", "3", "--replication", "on"},
 		map[string]string{"QUN_GOSSIP": "127.0.0.1:7946"})
 	for _, s := range settings {
 		if s.kind != kSecret && s.get(&again.opts) != s.get(&first.opts) {

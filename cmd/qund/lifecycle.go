@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"sync/atomic"
 
@@ -36,6 +37,14 @@ func (l *lifecycle) ready() error {
 		return errors.New("shutting down")
 	}
 	return l.e.Ready()
+}
+
+// cluster is the admin /cluster view (engine.ReplicationStatus).
+func (l *lifecycle) cluster(ctx context.Context) (any, error) {
+	if l.state.Load() != stateReady {
+		return nil, errors.New("node not ready")
+	}
+	return l.e.ReplicationStatus(ctx)
 }
 
 // collectors are qund's own series; the engine registers its qun_* series

@@ -125,7 +125,7 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	// says "starting" while the store opens and the node joins.
 	if o.admin != "" {
 		reg.MustRegister(life.collectors()...)
-		srv, err := admin.Listen(admin.Config{Addr: o.admin, Token: o.adminToken, Gatherer: reg, Ready: life.ready,
+		srv, err := admin.Listen(admin.Config{Addr: o.admin, Token: o.adminToken, Gatherer: reg, Ready: life.ready, Cluster: life.cluster,
 			Logger: logger.With("component", "admin")})
 		if err != nil {
 			return fmt.Errorf("--admin %s: %w (--admin 127.0.0.1:0 picks a free port, --admin \"\" turns it off)", o.admin, err)

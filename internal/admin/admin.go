@@ -17,6 +17,7 @@ package admin
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -55,6 +56,10 @@ type Config struct {
 	Ready func() error
 	// Logger receives the HTTP server's errors. Default: discard.
 	Logger *slog.Logger
+	// Cluster, if set, is what GET /cluster serves as JSON (the node's view
+	// of the replicated cluster: members, shards, leaders, applied indexes,
+	// lag); an error answers 503. Default nil: 404.
+	Cluster func(ctx context.Context) (any, error)
 }
 
 // Server is a running admin listener.
@@ -152,10 +157,29 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("/debug/pprof/profile", s.auth(http.HandlerFunc(pprof.Profile)))
 	mux.Handle("/debug/pprof/symbol", s.auth(http.HandlerFunc(pprof.Symbol)))
 	mux.Handle("/debug/pprof/trace", s.auth(http.HandlerFunc(pprof.Trace)))
+	if s.cfg.Cluster != nil {
+		mux.Handle("GET /cluster", s.auth(http.HandlerFunc(s.cluster)))
+	}
 	mux.Handle("GET /{$}", s.auth(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		text(w, http.StatusOK, "qun admin: /metrics /healthz /readyz /debug/pprof/")
 	})))
 	return mux
+}
+
+func (s *Server) cluster(w http.ResponseWriter, r *http.Request) {
+	v, err := s.cfg.Cluster(r.Context())
+	if err != nil {
+		text(w, http.StatusServiceUnavailable, "cluster status unavailable: "+err.Error())
+		return
+	}
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		text(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(append(b, '\n'))
 }
 
 func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {

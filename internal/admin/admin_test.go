@@ -222,3 +222,23 @@ func TestIsLoopback(t *testing.T) {
 		}
 	}
 }
+
+func TestClusterStatus(t *testing.T) {
+	var fail atomic.Bool
+	s := start(t, admin.Config{Cluster: func(context.Context) (any, error) {
+		if fail.Load() {
+			return nil, errors.New("node not ready")
+		}
+		return map[string]any{"StoreID": 7, "Shards": []int{1, 2}}, nil
+	}})
+	if code, body := get(t, s.URL()+"cluster", ""); code != 200 || !strings.Contains(body, `"StoreID": 7`) {
+		t.Errorf("/cluster: %d %q", code, body)
+	}
+	fail.Store(true)
+	if code, body := get(t, s.URL()+"cluster", ""); code != http.StatusServiceUnavailable || !strings.Contains(body, "not ready") {
+		t.Errorf("/cluster while not ready: %d %q", code, body)
+	}
+	if code, _ := get(t, start(t, admin.Config{}).URL()+"cluster", ""); code != http.StatusNotFound {
+		t.Errorf("/cluster without a Cluster func: %d", code)
+	}
+}
