@@ -39,26 +39,36 @@ const floatKeys = new Set(["lat", "lng", "radius_km", "distance_km", "average_ag
 /**
  * Encodes a body map. Integer-valued keys must hold safe integers: a
  * fractional or unsafe number would be sent as a float and refused by the
- * server, so it is refused here with a RangeError instead.
+ * server, so it is refused here with a RangeError instead. An integer
+ * beyond 32 bits (a time in ms, a big price) is sent as a msgpack int64 or
+ * uint64: the msgpack encoder with useBigInt64 would otherwise write such a
+ * number as a float64, which the server refuses for an integer field.
  */
 export function encodeBody(body: object): Uint8Array {
-  checkInts(body, 0);
-  return encoder.encode(body);
+  return encoder.encode(prepare(body, 0, ""));
 }
 
-function checkInts(v: unknown, depth: number): void {
+/** A copy of v with every integer checked and the wide ones made bigints. */
+function prepare(v: unknown, depth: number, key: string): unknown {
   if (depth > 16) throw new RangeError("qun: arguments nest deeper than 16 levels");
-  if (Array.isArray(v)) {
-    for (const x of v) checkInts(x, depth + 1);
-    return;
+  if (typeof v === "number") {
+    // A custom body's data values may be floats (msgpack float64 when not an integer).
+    if (floatKeys.has(key) || key === "\0custom-data") return Number.isSafeInteger(v) ? wide(v) : v;
+    if (!Number.isSafeInteger(v)) throw new RangeError(`qun: ${key} must be a safe integer, got ${v}`);
+    return wide(v);
   }
-  if (v === null || typeof v !== "object" || v instanceof Uint8Array) return;
+  if (Array.isArray(v)) return v.map((x) => prepare(x, depth + 1, key));
+  if (v === null || typeof v !== "object" || v instanceof Uint8Array) return v;
+  const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v)) {
-    if (typeof x === "number" && !floatKeys.has(k) && !Number.isSafeInteger(x)) {
-      throw new RangeError(`qun: ${k} must be a safe integer, got ${x}`);
-    }
-    if (typeof x === "object" && x !== null) checkInts(x, depth + 1);
+    const inner = k === "data" && key === "custom" ? "\0custom-data" : key === "\0custom-data" ? key : k;
+    Object.defineProperty(out, k, { value: prepare(x, depth + 1, inner), enumerable: true, writable: true, configurable: true });
   }
+  return out;
+}
+
+function wide(n: number): number | bigint {
+  return n >= 2 ** 32 || n < -(2 ** 31) ? BigInt(n) : n;
 }
 
 /** Decodes one body; it must be exactly one msgpack map. */

@@ -18,6 +18,8 @@ export const FrameType = {
   Ping: 8,
   Pong: 9,
   Notice: 10,
+  /** A room's messages merged over its window (live rooms). */
+  RoomPush: 140,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
 
@@ -52,6 +54,21 @@ export const ErrorCode = {
   Dissolved: 215,
   NotAllowed: 216,
   ThresholdNotMet: 217,
+  Diverted: 300,
+  RecallWindow: 301,
+  NotReviewed: 302,
+  NotARoom: 320,
+  RoomClosed: 321,
+  /** Too fast: QunError.retryAfter says when a retry may pass. */
+  RateLimited: 322,
+  /** The reply would exceed max_frame: ask for less. */
+  ReplyTooLarge: 370,
+  /** Closes: a connection limit is reached. */
+  TooManyConnections: 372,
+  /** Closes: the user opened more connections than allowed; this, the oldest, is closed. */
+  Replaced: 373,
+  /** Closes: the host revoked the token or denied the user. */
+  TokenRevoked: 374,
   Internal: 500,
   Unavailable: 501,
   Timeout: 502,
@@ -88,6 +105,16 @@ const codeNames: Record<number, string> = {
   215: "dissolved",
   216: "not_allowed",
   217: "threshold_not_met",
+  300: "diverted",
+  301: "recall_window",
+  302: "not_reviewed",
+  320: "not_a_room",
+  321: "room_closed",
+  322: "rate_limited",
+  370: "reply_too_large",
+  372: "too_many_connections",
+  373: "replaced",
+  374: "token_revoked",
   500: "internal",
   501: "unavailable",
   502: "timeout",
@@ -121,5 +148,30 @@ export const JoinPolicy = { Open: 0, Approval: 1, Invite: 2 } as const;
 export type JoinPolicy = (typeof JoinPolicy)[keyof typeof JoinPolicy];
 
 /** Message types (append-only). */
-export const MessageType = { Text: 1, System: 2 } as const;
+export const MessageType = {
+  Text: 1,
+  System: 2,
+  Image: 100,
+  Video: 101,
+  Live: 102,
+  Product: 103,
+  Sticker: 104,
+  Location: 105,
+  Link: 106,
+  Custom: 107,
+  /** What a recalled message becomes; never sent by clients. */
+  Recalled: 108,
+} as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
+
+/** Group kinds (append-only). */
+export const GroupKind = { User: 0, Fan: 1 } as const;
+export type GroupKind = (typeof GroupKind)[keyof typeof GroupKind];
+
+/** Contact-diversion policies of a group (append-only). */
+export const DivertPolicy = { Default: 0, Allow: 1, Flag: 2, Mask: 3, Block: 4 } as const;
+export type DivertPolicy = (typeof DivertPolicy)[keyof typeof DivertPolicy];
+
+/** A message's priority lane in a live room (append-only); plain groups: Normal. */
+export const Lane = { Normal: 0, Chatter: 1, High: 2 } as const;
+export type Lane = (typeof Lane)[keyof typeof Lane];

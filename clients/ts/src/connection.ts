@@ -11,6 +11,8 @@ import { ConnectionClosedError, ProtocolError, QunError, TimeoutError } from "./
 import { installOpMethods, type OpMethods } from "./opmethods.js";
 import { ops, type OpArgs, type OpName, type OpResult } from "./ops.js";
 import type { Connector, Transport } from "./transport.js";
+import { roomPush } from "./roomdecode.js";
+import type { RoomPush } from "./roomtypes.js";
 import type { Gap, Notice, Push, Welcome } from "./types.js";
 
 export interface ConnectionOptions {
@@ -30,6 +32,8 @@ export interface ConnectionEvents {
   push: [Push];
   gap: [Gap];
   notice: [Notice];
+  /** Live rooms: a room's messages merged over its window (frame type 140). */
+  room_push: [RoomPush];
   pong: [number | bigint];
   /** The connection ended; err is why (a QunError with connection=true when the server said why), undefined after close(). */
   close: [Error | undefined];
@@ -256,7 +260,7 @@ export class Connection extends Emitter<ConnectionEvents> {
         if (!p) return;
         this.pending.delete(ef.id);
         if (p.timer) clearTimeout(p.timer);
-        p.reject(new QunError(ef.code, ef.msg));
+        p.reject(withRetryAfter(new QunError(ef.code, ef.msg), ef.retry_after));
         this.pump();
         return;
       }
@@ -266,6 +270,8 @@ export class Connection extends Emitter<ConnectionEvents> {
         return this.emit("gap", d.gap(decodeBody(body), "gap"));
       case FrameType.Notice:
         return this.emit("notice", d.notice(decodeBody(body), "notice"));
+      case FrameType.RoomPush:
+        return this.emit("room_push", roomPush(decodeBody(body), "room_push"));
       case FrameType.Ping: {
         const p = d.ping(decodeBody(body), "ping");
         this.transport.send(FrameType.Pong, encodeBody({ n: p.n }));
@@ -328,3 +334,8 @@ export class Connection extends Emitter<ConnectionEvents> {
 }
 
 installOpMethods(Connection.prototype);
+
+function withRetryAfter(e: QunError, ms: number | undefined): QunError {
+  if (ms) e.retryAfter = ms;
+  return e;
+}

@@ -3,6 +3,7 @@
  * reads exactly the keys of its table in docs/protocol.md and ignores others.
  */
 import { Reader } from "./codec.js";
+import { richBody, threshold } from "./richdecode.js";
 import type * as T from "./types.js";
 
 type D<V> = (v: unknown, path: string) => V;
@@ -23,10 +24,15 @@ export interface ErrorFrame {
   id: number;
   code: number;
   msg: string;
+  /** rate_limited: ms until a retry may pass; absent otherwise. */
+  retry_after?: number;
 }
 export const errorFrame: D<ErrorFrame> = (v, p) => {
   const r = Reader.of(v, p);
-  return { id: r.uint("id", 32), code: r.uint("code", 16), msg: r.str("msg") };
+  const e: ErrorFrame = { id: r.uint("id", 32), code: r.uint("code", 16), msg: r.str("msg") };
+  const ra = r.uint("retry_after");
+  if (ra) e.retry_after = ra;
+  return e;
 };
 
 export interface ReplyFrame {
@@ -57,8 +63,11 @@ export const message: D<T.Message> = (v, p) => {
     setOpt(sys, "until", s.optInt("until"));
     body.sys = sys;
   }
+  richBody(b, body);
   const m: T.Message = { seq: r.uint("seq"), ts: r.int("ts"), from: r.str("from"), type: r.uint("type", 8), body };
   setOpt(m, "cmid", r.optStr("cmid"));
+  const lane = r.uint("lane", 8);
+  if (lane) m.lane = lane;
   return m;
 };
 
@@ -115,7 +124,9 @@ const geo: D<T.GeoArgs> = (v, p) => {
 
 const announcement: D<T.Announcement> = (v, p) => {
   const r = Reader.of(v, p);
-  return { seq: r.uint("seq"), text: r.str("text"), by: r.str("by"), at: r.int("at") };
+  const a: T.Announcement = { seq: r.uint("seq"), text: r.str("text"), by: r.str("by"), at: r.int("at") };
+  if (r.bool("strong")) a.strong = true;
+  return a;
 };
 
 export const groupInfo: D<T.GroupInfo> = (v, p) => {
@@ -136,6 +147,7 @@ export const groupInfo: D<T.GroupInfo> = (v, p) => {
     admins: r.strs("admins"),
     pins: r.uints("pins"),
     dissolved: r.bool("dissolved"),
+    kind: r.uint("kind", 8),
   };
   setOpt(gi, "avatar", r.optStr("avatar"));
   setOpt(gi, "desc", r.optStr("desc"));
@@ -144,6 +156,7 @@ export const groupInfo: D<T.GroupInfo> = (v, p) => {
   if (r.has("announcement")) gi.announcement = announcement(r.m["announcement"], `${p}.announcement`);
   setOpt(gi, "your_role", r.optUint("your_role", 8));
   setOpt(gi, "muted_until", r.optInt("muted_until"));
+  if (r.has("threshold")) gi.threshold = threshold(r.m["threshold"], `${p}.threshold`);
   return gi;
 };
 
@@ -175,7 +188,7 @@ export const membersResult: D<T.MembersResult> = (v, p) => {
   return res;
 };
 
-export const myGroupsResult: D<T.MyGroupsResult> = (v, p) => ({
+export const myGroupsResult: D<T.MyGroupsResult> = (v, p) => withMore<T.MyGroupsResult>({
   groups: Reader.of(v, p).arr("groups", (x, q) => {
     const m = Reader.of(x, q);
     return {
@@ -186,9 +199,10 @@ export const myGroupsResult: D<T.MyGroupsResult> = (v, p) => ({
       unread: m.uint("unread"),
       last_ts: m.int("last_ts"),
       pinned: m.bool("pinned"),
+      mentioned: m.uint("mentioned", 32),
     };
   }),
-});
+}, v, p);
 
 export const resyncResult: D<T.ResyncResult> = (v, p) => ({
   groups: Reader.of(v, p).arr("groups", (x, q) => {
@@ -205,14 +219,14 @@ export const applyResult: D<T.ApplyResult> = (v, p) => {
   return a;
 };
 
-export const requestsResult: D<T.RequestsResult> = (v, p) => ({
+export const requestsResult: D<T.RequestsResult> = (v, p) => withMore<T.RequestsResult>({
   requests: Reader.of(v, p).arr("requests", (x, q) => {
     const m = Reader.of(x, q);
     const jr: T.JoinRequest = { user: m.str("user"), at: m.int("at"), expires: m.int("expires") };
     setOpt(jr, "note", m.optStr("note"));
     return jr;
   }),
-});
+}, v, p);
 
 const invite: D<T.Invite> = (v, p) => {
   const r = Reader.of(v, p);
@@ -230,17 +244,23 @@ export const announceStateResult: D<T.AnnounceStateResult> = (v, p) => {
   return a;
 };
 
-export const searchResult: D<T.SearchResult> = (v, p) => ({
-  groups: Reader.of(v, p).arr("groups", (x, q) => {
-    const m = Reader.of(x, q);
-    const c: T.GroupCard = { g: m.str("g"), name: m.str("name"), owner: m.str("owner"), members: m.int("members"), join: m.uint("join", 8) };
-    setOpt(c, "avatar", m.optStr("avatar"));
-    setOpt(c, "category", m.optStr("category"));
-    setOpt(c, "city", m.optStr("city"));
-    if (m.has("distance_km")) c.distance_km = m.float("distance_km");
-    return c;
-  }),
-});
+export const groupCard: D<T.GroupCard> = (x, q) => {
+  const m = Reader.of(x, q);
+  const c: T.GroupCard = { g: m.str("g"), name: m.str("name"), owner: m.str("owner"), members: m.int("members"), join: m.uint("join", 8) };
+  setOpt(c, "avatar", m.optStr("avatar"));
+  setOpt(c, "category", m.optStr("category"));
+  setOpt(c, "city", m.optStr("city"));
+  if (m.has("distance_km")) c.distance_km = m.float("distance_km");
+  return c;
+};
+
+export const searchResult: D<T.SearchResult> = (v, p) => withMore<T.SearchResult>({ groups: Reader.of(v, p).arr("groups", groupCard) }, v, p);
+
+/** Sets more: true when the reply says it was cut to fit max_frame. */
+function withMore<R extends { more?: boolean }>(res: R, v: unknown, p: string): R {
+  if (Reader.of(v, p).bool("more")) res.more = true;
+  return res;
+}
 
 export const groupStats: D<T.GroupStats> = (v, p) => {
   const r = Reader.of(v, p);

@@ -9,6 +9,8 @@ export class QunError extends Error {
   readonly code: number;
   /** The server's text, may be empty; do not parse it. */
   readonly detail: string;
+  /** rate_limited (322): milliseconds until a retry may pass; absent otherwise. */
+  retryAfter?: number;
   /** True when the server sent it with id 0: the connection is closed. */
   readonly connection: boolean;
 

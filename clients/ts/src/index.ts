@@ -9,6 +9,8 @@
 export * from "./codes.js";
 export * from "./errors.js";
 export * from "./types.js";
+export type * from "./richtypes.js";
+export type * from "./roomtypes.js";
 export { ops, opNames } from "./ops.js";
 export type { OpTypes, OpName, OpArgs, OpResult, OpSpec } from "./ops.js";
 export type { OpMethods } from "./opmethods.js";

@@ -5,6 +5,10 @@
  * here plus a line in OpTypes.
  */
 import * as d from "./decode.js";
+import * as rd from "./richdecode.js";
+import * as md from "./roomdecode.js";
+import type * as M from "./roomtypes.js";
+import type * as R from "./richtypes.js";
 import type * as T from "./types.js";
 
 /** Argument and result types of each op, by the protocol's op name. */
@@ -45,6 +49,21 @@ export interface OpTypes {
   show_on_profile: [T.ShowOnProfileArgs, T.Empty];
   group_stats: [T.GroupArgs, T.GroupStats];
   list_invites: [T.GroupArgs, T.InvitesResult];
+  create_fan_group: [R.CreateFanGroupArgs, T.CreateGroupResult];
+  set_fan_group: [R.SetFanGroupArgs, T.SeqResult];
+  fan_groups: [R.FanGroupsArgs, R.FanGroupsResult];
+  notify_creator: [R.CreatorNoticeArgs, R.CreatorNoticeResult];
+  announce_strong: [T.AnnounceArgs, T.SeqResult];
+  recall: [R.RecallArgs, T.SeqResult];
+  set_divert: [R.SetDivertArgs, T.SeqResult];
+  share_card: [T.GroupArgs, R.ShareCard];
+  set_host_facts: [R.HostFactsArgs, T.Empty];
+  open_room: [M.OpenRoomArgs, M.OpenRoomResult];
+  close_room: [T.GroupArgs, T.SeqResult];
+  watch_room: [M.WatchRoomArgs, M.RoomInfo];
+  leave_room: [T.GroupArgs, T.Empty];
+  room_send: [M.RoomSendArgs, T.SendResult];
+  room_config: [M.RoomConfigArgs, T.SeqResult];
 }
 
 export type OpName = keyof OpTypes;
@@ -96,6 +115,24 @@ export const ops: { readonly [K in OpName]: OpSpec<K> } = {
   show_on_profile: { op: 34, decode: d.empty, idempotent: true },
   group_stats: { op: 35, decode: d.groupStats, idempotent: true },
   list_invites: { op: 36, decode: d.invitesResult, idempotent: true },
+  create_fan_group: { op: 100, decode: d.createGroupResult, idempotent: false },
+  set_fan_group: { op: 101, decode: d.seqResult, idempotent: false },
+  fan_groups: { op: 102, decode: rd.fanGroupsResult, idempotent: true },
+  // Idempotent on its id: a retry posts nothing new and answers dup.
+  notify_creator: { op: 103, decode: rd.creatorNoticeResult, idempotent: true },
+  announce_strong: { op: 104, decode: d.seqResult, idempotent: false },
+  recall: { op: 105, decode: d.seqResult, idempotent: false },
+  set_divert: { op: 106, decode: d.seqResult, idempotent: false },
+  share_card: { op: 107, decode: rd.shareCard, idempotent: false },
+  set_host_facts: { op: 108, decode: d.empty, idempotent: true },
+  // Opening an open room of the caller returns it (existed).
+  open_room: { op: 140, decode: md.openRoomResult, idempotent: true },
+  close_room: { op: 141, decode: d.seqResult, idempotent: false },
+  // Watching is per connection: watch again after a reconnect.
+  watch_room: { op: 142, decode: md.roomInfo, idempotent: true },
+  leave_room: { op: 143, decode: d.empty, idempotent: true },
+  room_send: { op: 144, decode: d.sendResult, idempotent: false },
+  room_config: { op: 145, decode: d.seqResult, idempotent: false },
 };
 
 /** Op names in op-number order. */

@@ -9,7 +9,8 @@
  * protocol marks *optional* is `?` when its absence means something (e.g.
  * GroupInfo.your_role); optional arrays are always present (possibly empty).
  */
-import type { JoinPolicy, Role } from "./codes.js";
+import type { GroupKind, JoinPolicy, Lane, Role } from "./codes.js";
+import type * as R from "./richtypes.js";
 
 // ---- frames ----
 
@@ -64,9 +65,23 @@ export interface SystemBody {
   until?: number;
 }
 
+/**
+ * A tagged union: exactly the field named by the message's type is set
+ * (MessageType in codes.ts). Rich bodies (types 100-108) are in
+ * richtypes.ts.
+ */
 export interface Body {
   text?: TextBody;
   sys?: SystemBody;
+  img?: R.ImageBody;
+  video?: R.VideoBody;
+  live?: R.LiveBody;
+  product?: R.ProductBody;
+  sticker?: R.StickerBody;
+  loc?: R.LocationBody;
+  link?: R.LinkBody;
+  custom?: R.CustomBody;
+  recalled?: R.RecalledBody;
 }
 
 export interface Message {
@@ -74,9 +89,11 @@ export interface Message {
   ts: number;
   from: string;
   cmid?: string;
-  /** 1 text, 2 system; an unknown type must still count as seen. */
+  /** 1 text, 2 system, 100-108 rich (MessageType); an unknown type must still count as seen. */
   type: number;
   body: Body;
+  /** Live rooms: the message's priority lane (0 normal, absent in plain groups). */
+  lane?: Lane | number;
 }
 
 // ---- shared ----
@@ -102,6 +119,8 @@ export interface Announcement {
   text: string;
   by: string;
   at: number;
+  /** A strong-notification announcement (announce_strong). */
+  strong?: boolean;
 }
 
 export interface Invite {
@@ -126,6 +145,8 @@ export interface GroupCard {
 
 export interface SearchResult {
   groups: GroupCard[];
+  /** Cards were left out to fit max_frame. */
+  more?: boolean;
 }
 
 // ---- op arguments and results ----
@@ -164,6 +185,10 @@ export interface GroupInfo {
   your_role?: Role | number;
   /** Absent when the caller is not muted. */
   muted_until?: number;
+  /** 0 user group, 1 fan group (GroupKind). */
+  kind: GroupKind | number;
+  /** A fan group's threshold; absent for user groups. */
+  threshold?: R.Threshold;
 }
 
 export interface JoinArgs {
@@ -225,9 +250,13 @@ export interface MyGroup {
   unread: number;
   last_ts: number;
   pinned: boolean;
+  /** Messages after read_seq that mention the caller (by id or "@all"). */
+  mentioned: number;
 }
 export interface MyGroupsResult {
   groups: MyGroup[];
+  /** The list was cut to fit max_frame (pinned, then most recent, first). */
+  more?: boolean;
 }
 
 export interface MarkReadArgs {
@@ -303,6 +332,8 @@ export interface JoinRequest {
 }
 export interface RequestsResult {
   requests: JoinRequest[];
+  /** More are pending than fit one reply (oldest first). */
+  more?: boolean;
 }
 
 export interface CreateInviteArgs {

@@ -202,6 +202,10 @@ describe("group rules over the wire", { skip }, () => {
   it("every op of the protocol was called by these tests or the others", async () => {
     // resync, history, members, mark_read, my_groups are covered in chat.test and session.test
     for (const op of ["resync", "history", "members", "mark_read", "my_groups", "send", "group_info"]) covered.add(op);
+    // the fan-group ops (100-108) are covered in fans.test
+    for (const op of ["create_fan_group", "set_fan_group", "fan_groups", "notify_creator", "announce_strong", "recall", "set_divert", "share_card", "set_host_facts"]) covered.add(op);
+    // the live-room ops (140-145) are covered in rooms.test
+    for (const op of ["open_room", "close_room", "watch_room", "leave_room", "room_send", "room_config"]) covered.add(op);
     const missing = opNames.filter((n) => !covered.has(n));
     assert.deepEqual(missing, []);
   });

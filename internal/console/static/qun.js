@@ -15,7 +15,9 @@ var FrameType = {
   Gap: 7,
   Ping: 8,
   Pong: 9,
-  Notice: 10
+  Notice: 10,
+  /** A room's messages merged over its window (live rooms). */
+  RoomPush: 140
 };
 var ErrorCode = {
   BadFrame: 1,
@@ -47,6 +49,21 @@ var ErrorCode = {
   Dissolved: 215,
   NotAllowed: 216,
   ThresholdNotMet: 217,
+  Diverted: 300,
+  RecallWindow: 301,
+  NotReviewed: 302,
+  NotARoom: 320,
+  RoomClosed: 321,
+  /** Too fast: QunError.retryAfter says when a retry may pass. */
+  RateLimited: 322,
+  /** The reply would exceed max_frame: ask for less. */
+  ReplyTooLarge: 370,
+  /** Closes: a connection limit is reached. */
+  TooManyConnections: 372,
+  /** Closes: the user opened more connections than allowed; this, the oldest, is closed. */
+  Replaced: 373,
+  /** Closes: the host revoked the token or denied the user. */
+  TokenRevoked: 374,
   Internal: 500,
   Unavailable: 501,
   Timeout: 502
@@ -81,6 +98,16 @@ var codeNames = {
   215: "dissolved",
   216: "not_allowed",
   217: "threshold_not_met",
+  300: "diverted",
+  301: "recall_window",
+  302: "not_reviewed",
+  320: "not_a_room",
+  321: "room_closed",
+  322: "rate_limited",
+  370: "reply_too_large",
+  372: "too_many_connections",
+  373: "replaced",
+  374: "token_revoked",
   500: "internal",
   501: "unavailable",
   502: "timeout"
@@ -96,7 +123,23 @@ function isRetryableCode(code) {
 }
 var Role = { Member: 0, Admin: 1, Owner: 2 };
 var JoinPolicy = { Open: 0, Approval: 1, Invite: 2 };
-var MessageType = { Text: 1, System: 2 };
+var MessageType = {
+  Text: 1,
+  System: 2,
+  Image: 100,
+  Video: 101,
+  Live: 102,
+  Product: 103,
+  Sticker: 104,
+  Location: 105,
+  Link: 106,
+  Custom: 107,
+  /** What a recalled message becomes; never sent by clients. */
+  Recalled: 108
+};
+var GroupKind = { User: 0, Fan: 1 };
+var DivertPolicy = { Default: 0, Allow: 1, Flag: 2, Mask: 3, Block: 4 };
+var Lane = { Normal: 0, Chatter: 1, High: 2 };
 
 // src/errors.ts
 var QunError = class extends Error {
@@ -105,6 +148,8 @@ var QunError = class extends Error {
     __publicField(this, "code");
     /** The server's text, may be empty; do not parse it. */
     __publicField(this, "detail");
+    /** rate_limited (322): milliseconds until a retry may pass; absent otherwise. */
+    __publicField(this, "retryAfter");
     /** True when the server sent it with id 0: the connection is closed. */
     __publicField(this, "connection");
     this.name = "QunError";
@@ -1591,22 +1636,26 @@ var encoder = new Encoder({ ignoreUndefined: true, useBigInt64: true });
 var decoder = new Decoder({ useBigInt64: true, ...decodeLimits });
 var floatKeys = /* @__PURE__ */ new Set(["lat", "lng", "radius_km", "distance_km", "average_age"]);
 function encodeBody(body) {
-  checkInts(body, 0);
-  return encoder.encode(body);
+  return encoder.encode(prepare(body, 0, ""));
 }
-function checkInts(v, depth) {
+function prepare(v, depth, key) {
   if (depth > 16) throw new RangeError("qun: arguments nest deeper than 16 levels");
-  if (Array.isArray(v)) {
-    for (const x of v) checkInts(x, depth + 1);
-    return;
+  if (typeof v === "number") {
+    if (floatKeys.has(key) || key === "\0custom-data") return Number.isSafeInteger(v) ? wide(v) : v;
+    if (!Number.isSafeInteger(v)) throw new RangeError(`qun: ${key} must be a safe integer, got ${v}`);
+    return wide(v);
   }
-  if (v === null || typeof v !== "object" || v instanceof Uint8Array) return;
+  if (Array.isArray(v)) return v.map((x) => prepare(x, depth + 1, key));
+  if (v === null || typeof v !== "object" || v instanceof Uint8Array) return v;
+  const out = {};
   for (const [k, x] of Object.entries(v)) {
-    if (typeof x === "number" && !floatKeys.has(k) && !Number.isSafeInteger(x)) {
-      throw new RangeError(`qun: ${k} must be a safe integer, got ${x}`);
-    }
-    if (typeof x === "object" && x !== null) checkInts(x, depth + 1);
+    const inner = k === "data" && key === "custom" ? "\0custom-data" : key === "\0custom-data" ? key : k;
+    Object.defineProperty(out, k, { value: prepare(x, depth + 1, inner), enumerable: true, writable: true, configurable: true });
   }
+  return out;
+}
+function wide(n) {
+  return n >= 2 ** 32 || n < -(2 ** 31) ? BigInt(n) : n;
 }
 function decodeBody(bytes) {
   let v;
@@ -1713,6 +1762,148 @@ var Reader = class _Reader {
   }
 };
 
+// src/richdecode.ts
+function setOpt(o, k, v) {
+  if (v !== void 0) o[k] = v;
+}
+var maxImageSide = 2e4;
+var maxPrice = 1e12;
+var image = (v, p) => {
+  const r = Reader.of(v, p);
+  const b = { url: r.str("url"), w: r.uint("w", 32), h: r.uint("h", 32) };
+  if (b.w > maxImageSide || b.h > maxImageSide) throw new ProtocolError(`${p}: image side beyond ${maxImageSide}`);
+  return b;
+};
+var video = (v, p) => {
+  const r = Reader.of(v, p);
+  const b = { id: r.str("id"), title: r.str("title") };
+  setOpt(b, "cover", r.optStr("cover"));
+  setOpt(b, "dur", r.optUint("dur", 32));
+  return b;
+};
+var live = (v, p) => {
+  const r = Reader.of(v, p);
+  const b = { room: r.str("room"), title: r.str("title"), live: r.bool("live") };
+  setOpt(b, "cover", r.optStr("cover"));
+  setOpt(b, "start", r.optUint("start"));
+  return b;
+};
+var product = (v, p) => {
+  const r = Reader.of(v, p);
+  const b = { id: r.str("id"), title: r.str("title"), price: r.uint("price"), cur: r.str("cur") };
+  if (b.price > maxPrice) throw new ProtocolError(`${p}.price: ${b.price} beyond ${maxPrice}`);
+  setOpt(b, "img", r.optStr("img"));
+  setOpt(b, "url", r.optStr("url"));
+  return b;
+};
+var sticker = (v, p) => {
+  const r = Reader.of(v, p);
+  return { pack: r.str("pack"), id: r.str("id") };
+};
+var location = (v, p) => {
+  const r = Reader.of(v, p);
+  const b = { lat: r.float("lat"), lng: r.float("lng") };
+  setOpt(b, "name", r.optStr("name"));
+  setOpt(b, "addr", r.optStr("addr"));
+  return b;
+};
+var link = (v, p) => {
+  const r = Reader.of(v, p);
+  const b = { url: r.str("url") };
+  setOpt(b, "title", r.optStr("title"));
+  setOpt(b, "desc", r.optStr("desc"));
+  setOpt(b, "img", r.optStr("img"));
+  return b;
+};
+function customValue(x, p) {
+  switch (typeof x) {
+    case "string":
+    case "boolean":
+      return x;
+    case "number":
+      if (!Number.isFinite(x)) throw new ProtocolError(`${p}: not finite`);
+      return x;
+    case "bigint":
+      if (x > BigInt(Number.MAX_SAFE_INTEGER) || x < BigInt(Number.MIN_SAFE_INTEGER)) {
+        throw new ProtocolError(`${p}: ${x} is beyond 2^53 and cannot be held exactly`);
+      }
+      return Number(x);
+  }
+  throw new ProtocolError(`${p}: a custom value must be a string, integer, float or boolean`);
+}
+var custom = (v, p) => {
+  const r = Reader.of(v, p);
+  const b = { type: r.str("type") };
+  if (r.has("data")) {
+    const d = r.map("data");
+    b.data = Object.fromEntries(Object.entries(d.m).map(([k, x]) => [k, customValue(x, `${p}.data.${k}`)]));
+  }
+  return b;
+};
+var recalled = (v, p) => {
+  const r = Reader.of(v, p);
+  return { by: r.str("by"), at: r.int("at") };
+};
+function richBody(b, body) {
+  const at = (k) => b.m[k];
+  const q = (k) => `${b.path}.${k}`;
+  if (b.has("img")) body.img = image(at("img"), q("img"));
+  if (b.has("video")) body.video = video(at("video"), q("video"));
+  if (b.has("live")) body.live = live(at("live"), q("live"));
+  if (b.has("product")) body.product = product(at("product"), q("product"));
+  if (b.has("sticker")) body.sticker = sticker(at("sticker"), q("sticker"));
+  if (b.has("loc")) body.loc = location(at("loc"), q("loc"));
+  if (b.has("link")) body.link = link(at("link"), q("link"));
+  if (b.has("custom")) body.custom = custom(at("custom"), q("custom"));
+  if (b.has("recalled")) body.recalled = recalled(at("recalled"), q("recalled"));
+}
+var threshold = (v, p) => {
+  const r = Reader.of(v, p);
+  const t = {};
+  if (r.bool("follow")) t.follow = true;
+  const days = r.uint("follow_days", 16);
+  if (days) t.follow_days = days;
+  const level = r.uint("level", 16);
+  if (level) t.level = level;
+  return t;
+};
+var fanCard = (v, p) => {
+  const r = Reader.of(v, p);
+  const c = {
+    g: r.str("g"),
+    name: r.str("name"),
+    members: r.int("members"),
+    max_members: r.int("max_members"),
+    join: r.uint("join", 8),
+    threshold: threshold(r.m["threshold"], `${p}.threshold`),
+    words: r.str("words"),
+    order: r.int("order"),
+    member: r.bool("member"),
+    may_join: r.bool("may_join")
+  };
+  setOpt(c, "avatar", r.optStr("avatar"));
+  setOpt(c, "why", r.optStr("why"));
+  return c;
+};
+var fanGroupsResult = (v, p) => {
+  const r = Reader.of(v, p);
+  return { creator: r.str("creator"), groups: r.arr("groups", fanCard) };
+};
+var creatorNoticeResult = (v, p) => ({
+  groups: Reader.of(v, p).arr("groups", (x, q) => {
+    const m = Reader.of(x, q);
+    const n = { g: m.str("g"), dup: m.bool("dup"), code: m.uint("code", 16) };
+    setOpt(n, "seq", m.optUint("seq"));
+    return n;
+  })
+});
+var shareCard = (v, p) => {
+  const r = Reader.of(v, p);
+  const l = r.map("links");
+  const links = Object.fromEntries(Object.keys(l.m).map((k) => [k, l.str(k)]));
+  return { code: r.str("code"), links, card: groupCard(r.m["card"], `${p}.card`), expire: r.int("expire") };
+};
+
 // src/decode.ts
 var welcome = (v, p) => {
   const r = Reader.of(v, p);
@@ -1727,7 +1918,10 @@ var welcome = (v, p) => {
 };
 var errorFrame = (v, p) => {
   const r = Reader.of(v, p);
-  return { id: r.uint("id", 32), code: r.uint("code", 16), msg: r.str("msg") };
+  const e = { id: r.uint("id", 32), code: r.uint("code", 16), msg: r.str("msg") };
+  const ra = r.uint("retry_after");
+  if (ra) e.retry_after = ra;
+  return e;
 };
 var reply = (v, p) => {
   const r = Reader.of(v, p);
@@ -1746,14 +1940,17 @@ var message = (v, p) => {
   if (b.has("sys")) {
     const s = b.map("sys");
     const sys = { e: s.str("e") };
-    setOpt(sys, "actor", s.optStr("actor"));
-    setOpt(sys, "target", s.optStr("target"));
-    setOpt(sys, "t", s.optStr("t"));
-    setOpt(sys, "until", s.optInt("until"));
+    setOpt2(sys, "actor", s.optStr("actor"));
+    setOpt2(sys, "target", s.optStr("target"));
+    setOpt2(sys, "t", s.optStr("t"));
+    setOpt2(sys, "until", s.optInt("until"));
     body.sys = sys;
   }
+  richBody(b, body);
   const m = { seq: r.uint("seq"), ts: r.int("ts"), from: r.str("from"), type: r.uint("type", 8), body };
-  setOpt(m, "cmid", r.optStr("cmid"));
+  setOpt2(m, "cmid", r.optStr("cmid"));
+  const lane = r.uint("lane", 8);
+  if (lane) m.lane = lane;
   return m;
 };
 var push = (v, p) => {
@@ -1767,9 +1964,9 @@ var gap = (v, p) => {
 var notice = (v, p) => {
   const r = Reader.of(v, p);
   const n = { kind: r.str("kind"), g: r.str("g") };
-  setOpt(n, "user", r.optStr("user"));
-  setOpt(n, "by", r.optStr("by"));
-  setOpt(n, "t", r.optStr("t"));
+  setOpt2(n, "user", r.optStr("user"));
+  setOpt2(n, "by", r.optStr("by"));
+  setOpt2(n, "t", r.optStr("t"));
   return n;
 };
 var ping = (v, p) => {
@@ -1777,7 +1974,7 @@ var ping = (v, p) => {
   const n = r.m["n"];
   return { n: typeof n === "bigint" ? n : r.uint("n") };
 };
-function setOpt(o, k, v) {
+function setOpt2(o, k, v) {
   if (v !== void 0) o[k] = v;
 }
 var empty = (v, p) => {
@@ -1792,12 +1989,14 @@ var createGroupResult = (v, p) => {
 var geo = (v, p) => {
   const r = Reader.of(v, p);
   const g = { lat: r.float("lat"), lng: r.float("lng") };
-  setOpt(g, "city", r.optStr("city"));
+  setOpt2(g, "city", r.optStr("city"));
   return g;
 };
 var announcement = (v, p) => {
   const r = Reader.of(v, p);
-  return { seq: r.uint("seq"), text: r.str("text"), by: r.str("by"), at: r.int("at") };
+  const a = { seq: r.uint("seq"), text: r.str("text"), by: r.str("by"), at: r.int("at") };
+  if (r.bool("strong")) a.strong = true;
+  return a;
 };
 var groupInfo = (v, p) => {
   const r = Reader.of(v, p);
@@ -1816,15 +2015,17 @@ var groupInfo = (v, p) => {
     mute_all: r.bool("mute_all"),
     admins: r.strs("admins"),
     pins: r.uints("pins"),
-    dissolved: r.bool("dissolved")
+    dissolved: r.bool("dissolved"),
+    kind: r.uint("kind", 8)
   };
-  setOpt(gi, "avatar", r.optStr("avatar"));
-  setOpt(gi, "desc", r.optStr("desc"));
-  setOpt(gi, "category", r.optStr("category"));
+  setOpt2(gi, "avatar", r.optStr("avatar"));
+  setOpt2(gi, "desc", r.optStr("desc"));
+  setOpt2(gi, "category", r.optStr("category"));
   if (r.has("loc")) gi.loc = geo(r.m["loc"], `${p}.loc`);
   if (r.has("announcement")) gi.announcement = announcement(r.m["announcement"], `${p}.announcement`);
-  setOpt(gi, "your_role", r.optUint("your_role", 8));
-  setOpt(gi, "muted_until", r.optInt("muted_until"));
+  setOpt2(gi, "your_role", r.optUint("your_role", 8));
+  setOpt2(gi, "muted_until", r.optInt("muted_until"));
+  if (r.has("threshold")) gi.threshold = threshold(r.m["threshold"], `${p}.threshold`);
   return gi;
 };
 var joinResult = (v, p) => {
@@ -1848,10 +2049,10 @@ var membersResult = (v, p) => {
     }),
     total: r.int("total")
   };
-  setOpt(res, "next", r.optStr("next"));
+  setOpt2(res, "next", r.optStr("next"));
   return res;
 };
-var myGroupsResult = (v, p) => ({
+var myGroupsResult = (v, p) => withMore({
   groups: Reader.of(v, p).arr("groups", (x, q) => {
     const m = Reader.of(x, q);
     return {
@@ -1861,10 +2062,11 @@ var myGroupsResult = (v, p) => ({
       read_seq: m.uint("read_seq"),
       unread: m.uint("unread"),
       last_ts: m.int("last_ts"),
-      pinned: m.bool("pinned")
+      pinned: m.bool("pinned"),
+      mentioned: m.uint("mentioned", 32)
     };
   })
-});
+}, v, p);
 var resyncResult = (v, p) => ({
   groups: Reader.of(v, p).arr("groups", (x, q) => {
     const m = Reader.of(x, q);
@@ -1874,18 +2076,18 @@ var resyncResult = (v, p) => ({
 var applyResult = (v, p) => {
   const r = Reader.of(v, p);
   const a = { joined: r.bool("joined") };
-  setOpt(a, "seq", r.optUint("seq"));
-  setOpt(a, "expires", r.optInt("expires"));
+  setOpt2(a, "seq", r.optUint("seq"));
+  setOpt2(a, "expires", r.optInt("expires"));
   return a;
 };
-var requestsResult = (v, p) => ({
+var requestsResult = (v, p) => withMore({
   requests: Reader.of(v, p).arr("requests", (x, q) => {
     const m = Reader.of(x, q);
     const jr = { user: m.str("user"), at: m.int("at"), expires: m.int("expires") };
-    setOpt(jr, "note", m.optStr("note"));
+    setOpt2(jr, "note", m.optStr("note"));
     return jr;
   })
-});
+}, v, p);
 var invite = (v, p) => {
   const r = Reader.of(v, p);
   return { code: r.str("code"), creator: r.str("creator"), expires: r.int("expires"), max_uses: r.int("max_uses"), uses: r.int("uses") };
@@ -1898,17 +2100,20 @@ var announceStateResult = (v, p) => {
   if (r.has("announcement")) a.announcement = announcement(r.m["announcement"], `${p}.announcement`);
   return a;
 };
-var searchResult = (v, p) => ({
-  groups: Reader.of(v, p).arr("groups", (x, q) => {
-    const m = Reader.of(x, q);
-    const c = { g: m.str("g"), name: m.str("name"), owner: m.str("owner"), members: m.int("members"), join: m.uint("join", 8) };
-    setOpt(c, "avatar", m.optStr("avatar"));
-    setOpt(c, "category", m.optStr("category"));
-    setOpt(c, "city", m.optStr("city"));
-    if (m.has("distance_km")) c.distance_km = m.float("distance_km");
-    return c;
-  })
-});
+var groupCard = (x, q) => {
+  const m = Reader.of(x, q);
+  const c = { g: m.str("g"), name: m.str("name"), owner: m.str("owner"), members: m.int("members"), join: m.uint("join", 8) };
+  setOpt2(c, "avatar", m.optStr("avatar"));
+  setOpt2(c, "category", m.optStr("category"));
+  setOpt2(c, "city", m.optStr("city"));
+  if (m.has("distance_km")) c.distance_km = m.float("distance_km");
+  return c;
+};
+var searchResult = (v, p) => withMore({ groups: Reader.of(v, p).arr("groups", groupCard) }, v, p);
+function withMore(res, v, p) {
+  if (Reader.of(v, p).bool("more")) res.more = true;
+  return res;
+}
 var groupStats = (v, p) => {
   const r = Reader.of(v, p);
   return {
@@ -1920,6 +2125,32 @@ var groupStats = (v, p) => {
     msgs_yesterday: r.int("msgs_yesterday"),
     msgs_today: r.int("msgs_today")
   };
+};
+
+// src/roomdecode.ts
+var openRoomResult = (v, p) => {
+  const r = Reader.of(v, p);
+  return { g: r.str("g"), seq: r.uint("seq"), existed: r.bool("existed") };
+};
+var roomInfo = (v, p) => {
+  const r = Reader.of(v, p);
+  return {
+    g: r.str("g"),
+    name: r.str("name"),
+    owner: r.str("owner"),
+    last_seq: r.uint("last_seq"),
+    online: r.uint("online", 32),
+    window_ms: r.uint("window_ms", 32),
+    slow_mode_s: r.uint("slow_mode_s", 32),
+    closed: r.bool("closed"),
+    chatter_from: r.uint("chatter_from"),
+    sent: r.uint("sent", 32),
+    gap: r.bool("gap")
+  };
+};
+var roomPush = (v, p) => {
+  const r = Reader.of(v, p);
+  return { g: r.str("g"), msgs: r.arr("msgs", message), skipped: r.uint("skipped", 32), online: r.uint("online", 32) };
 };
 
 // src/ops.ts
@@ -1959,7 +2190,25 @@ var ops = {
   profile_groups: { op: 33, decode: searchResult, idempotent: true },
   show_on_profile: { op: 34, decode: empty, idempotent: true },
   group_stats: { op: 35, decode: groupStats, idempotent: true },
-  list_invites: { op: 36, decode: invitesResult, idempotent: true }
+  list_invites: { op: 36, decode: invitesResult, idempotent: true },
+  create_fan_group: { op: 100, decode: createGroupResult, idempotent: false },
+  set_fan_group: { op: 101, decode: seqResult, idempotent: false },
+  fan_groups: { op: 102, decode: fanGroupsResult, idempotent: true },
+  // Idempotent on its id: a retry posts nothing new and answers dup.
+  notify_creator: { op: 103, decode: creatorNoticeResult, idempotent: true },
+  announce_strong: { op: 104, decode: seqResult, idempotent: false },
+  recall: { op: 105, decode: seqResult, idempotent: false },
+  set_divert: { op: 106, decode: seqResult, idempotent: false },
+  share_card: { op: 107, decode: shareCard, idempotent: false },
+  set_host_facts: { op: 108, decode: empty, idempotent: true },
+  // Opening an open room of the caller returns it (existed).
+  open_room: { op: 140, decode: openRoomResult, idempotent: true },
+  close_room: { op: 141, decode: seqResult, idempotent: false },
+  // Watching is per connection: watch again after a reconnect.
+  watch_room: { op: 142, decode: roomInfo, idempotent: true },
+  leave_room: { op: 143, decode: empty, idempotent: true },
+  room_send: { op: 144, decode: sendResult, idempotent: false },
+  room_config: { op: 145, decode: seqResult, idempotent: false }
 };
 var opNames = Object.keys(ops);
 
@@ -2212,7 +2461,7 @@ var Connection = class _Connection extends Emitter {
         if (!p) return;
         this.pending.delete(ef.id);
         if (p.timer) clearTimeout(p.timer);
-        p.reject(new QunError(ef.code, ef.msg));
+        p.reject(withRetryAfter(new QunError(ef.code, ef.msg), ef.retry_after));
         this.pump();
         return;
       }
@@ -2222,6 +2471,8 @@ var Connection = class _Connection extends Emitter {
         return this.emit("gap", gap(decodeBody(body), "gap"));
       case FrameType.Notice:
         return this.emit("notice", notice(decodeBody(body), "notice"));
+      case FrameType.RoomPush:
+        return this.emit("room_push", roomPush(decodeBody(body), "room_push"));
       case FrameType.Ping: {
         const p = ping(decodeBody(body), "ping");
         this.transport.send(FrameType.Pong, encodeBody({ n: p.n }));
@@ -2281,6 +2532,10 @@ var Connection = class _Connection extends Emitter {
   }
 };
 installOpMethods(Connection.prototype);
+function withRetryAfter(e, ms) {
+  if (ms) e.retryAfter = ms;
+  return e;
+}
 
 // src/session.ts
 var Session = class extends Emitter {
@@ -2767,10 +3022,13 @@ var WebSocketTransport = class {
 export {
   Connection,
   ConnectionClosedError,
+  DivertPolicy,
   Emitter,
   ErrorCode,
   FrameType,
+  GroupKind,
   JoinPolicy,
+  Lane,
   MessageType,
   PROTOCOL_VERSION,
   ProtocolError,
