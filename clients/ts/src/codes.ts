@@ -61,6 +61,24 @@ export const ErrorCode = {
   RoomClosed: 321,
   /** Too fast: QunError.retryAfter says when a retry may pass. */
   RateLimited: 322,
+  /** The host refused to debit the sender. */
+  InsufficientFunds: 340,
+  /** Every share of the packet was claimed. */
+  PacketEmpty: 341,
+  /** The packet (or coupon) is past its expiry. */
+  PacketExpired: 342,
+  PacketRecalled: 343,
+  /** The packet, lottery or coupon belongs to another group. */
+  WrongGroup: 344,
+  /** Not among the packet's members, or not meeting the lottery's rule. */
+  NotEligible: 345,
+  LotteryClosed: 346,
+  /** No coupons left. */
+  SoldOut: 347,
+  /** The order group is archived. */
+  ReadOnly: 348,
+  /** The host is unreachable; Qun keeps retrying. */
+  PaymentPending: 349,
   /** The reply would exceed max_frame: ask for less. */
   ReplyTooLarge: 370,
   /** Closes: a connection limit is reached. */
@@ -111,6 +129,16 @@ const codeNames: Record<number, string> = {
   320: "not_a_room",
   321: "room_closed",
   322: "rate_limited",
+  340: "insufficient_funds",
+  341: "packet_empty",
+  342: "packet_expired",
+  343: "packet_recalled",
+  344: "wrong_group",
+  345: "not_eligible",
+  346: "lottery_closed",
+  347: "sold_out",
+  348: "read_only",
+  349: "payment_pending",
   370: "reply_too_large",
   372: "too_many_connections",
   373: "replaced",

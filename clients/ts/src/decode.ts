@@ -3,6 +3,7 @@
  * reads exactly the keys of its table in docs/protocol.md and ignores others.
  */
 import { Reader } from "./codec.js";
+import { commerceEvent } from "./commercedecode.js";
 import { richBody, threshold } from "./richdecode.js";
 import type * as T from "./types.js";
 
@@ -61,6 +62,7 @@ export const message: D<T.Message> = (v, p) => {
     setOpt(sys, "target", s.optStr("target"));
     setOpt(sys, "t", s.optStr("t"));
     setOpt(sys, "until", s.optInt("until"));
+    if (s.has("com")) sys.com = commerceEvent(s.m["com"], `${p}.body.sys.com`);
     body.sys = sys;
   }
   richBody(b, body);

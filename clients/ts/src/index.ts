@@ -11,6 +11,7 @@ export * from "./errors.js";
 export * from "./types.js";
 export type * from "./richtypes.js";
 export type * from "./roomtypes.js";
+export type * from "./commercetypes.js";
 export { ops, opNames } from "./ops.js";
 export type { OpTypes, OpName, OpArgs, OpResult, OpSpec } from "./ops.js";
 export type { OpMethods } from "./opmethods.js";

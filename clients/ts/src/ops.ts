@@ -7,6 +7,8 @@
 import * as d from "./decode.js";
 import * as rd from "./richdecode.js";
 import * as md from "./roomdecode.js";
+import * as cd from "./commercedecode.js";
+import type * as C from "./commercetypes.js";
 import type * as M from "./roomtypes.js";
 import type * as R from "./richtypes.js";
 import type * as T from "./types.js";
@@ -64,6 +66,22 @@ export interface OpTypes {
   leave_room: [T.GroupArgs, T.Empty];
   room_send: [M.RoomSendArgs, T.SendResult];
   room_config: [M.RoomConfigArgs, T.SeqResult];
+  send_packet: [C.SendPacketArgs, C.PacketResult];
+  claim_packet: [C.PacketArgs, C.ClaimResult];
+  packet_info: [C.PacketArgs, C.PacketInfo];
+  recall_packet: [C.PacketArgs, T.SeqResult];
+  commerce_settings: [C.CommerceSettingsArgs, T.SeqResult];
+  open_lottery: [C.OpenLotteryArgs, C.LotteryResult];
+  enter_lottery: [C.LotteryArgs, T.Empty];
+  lottery_info: [C.LotteryArgs, C.LotteryInfo];
+  post_coupon: [C.PostCouponArgs, C.CouponResult];
+  claim_coupon: [C.CouponArgs, T.SeqResult];
+  coupon_info: [C.CouponArgs, C.CouponInfo];
+  create_order_group: [C.OrderGroupArgs, T.CreateGroupResult];
+  order_event: [C.OrderEventArgs, T.SeqResult];
+  balance: [T.UserArgs, C.BalanceResult];
+  grant: [C.GrantArgs, C.BalanceResult];
+  shop_groups: [T.UserArgs, T.SearchResult];
 }
 
 export type OpName = keyof OpTypes;
@@ -133,6 +151,25 @@ export const ops: { readonly [K in OpName]: OpSpec<K> } = {
   leave_room: { op: 143, decode: d.empty, idempotent: true },
   room_send: { op: 144, decode: d.sendResult, idempotent: false },
   room_config: { op: 145, decode: d.seqResult, idempotent: false },
+  // Idempotent only with a cmid: the same caller and cmid name the same packet, paid once.
+  send_packet: { op: 170, decode: cd.packetResult, idempotent: false },
+  // A second claim answers the first share with dup set.
+  claim_packet: { op: 171, decode: cd.claimResult, idempotent: true },
+  packet_info: { op: 172, decode: cd.packetInfo, idempotent: true },
+  recall_packet: { op: 173, decode: d.seqResult, idempotent: false },
+  commerce_settings: { op: 174, decode: d.seqResult, idempotent: false },
+  open_lottery: { op: 175, decode: cd.lotteryResult, idempotent: false },
+  enter_lottery: { op: 176, decode: d.empty, idempotent: true },
+  lottery_info: { op: 177, decode: cd.lotteryInfo, idempotent: true },
+  post_coupon: { op: 178, decode: cd.couponResult, idempotent: false },
+  claim_coupon: { op: 179, decode: d.seqResult, idempotent: false },
+  coupon_info: { op: 180, decode: cd.couponInfo, idempotent: true },
+  // Idempotent on the order id.
+  create_order_group: { op: 181, decode: d.createGroupResult, idempotent: true },
+  order_event: { op: 182, decode: d.seqResult, idempotent: false },
+  balance: { op: 183, decode: cd.balanceResult, idempotent: true },
+  grant: { op: 184, decode: cd.balanceResult, idempotent: false },
+  shop_groups: { op: 185, decode: d.searchResult, idempotent: true },
 };
 
 /** Op names in op-number order. */

@@ -191,14 +191,17 @@ export class Session extends Emitter<SessionEvents> {
   /**
    * Calls an operation on the current connection, waiting for one if the
    * session is reconnecting. Idempotent ops are retried after a lost
-   * connection, a request timeout or a 5xx; so is `send` when it has a
-   * cmid (always with that cmid). Other ops reject with
-   * ConnectionClosedError when the connection drops (outcome unknown).
+   * connection, a request timeout or a 5xx; so are `send` and
+   * `send_packet` when they have a cmid (always with that cmid). Other ops
+   * reject with ConnectionClosedError when the connection drops (outcome unknown).
    */
   async call<K extends OpName>(name: K, args: OpArgs<K>, opts?: { timeoutMs?: number }): Promise<OpResult<K>> {
     const timeout = opts?.timeoutMs ?? (name === "send" ? this.options.sendTimeoutMs ?? 60000 : this.options.callTimeoutMs ?? 30000);
     const deadline = Date.now() + timeout;
-    const retryable = ops[name].idempotent || (name === "send" && (args as OpArgs<"send">).cmid !== "");
+    const retryable =
+      ops[name].idempotent ||
+      (name === "send" && (args as OpArgs<"send">).cmid !== "") ||
+      (name === "send_packet" && !!(args as OpArgs<"send_packet">).cmid);
     for (let attempt = 1; ; attempt++) {
       const conn = await this.connection(deadline);
       try {

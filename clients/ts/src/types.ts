@@ -10,6 +10,7 @@
  * GroupInfo.your_role); optional arrays are always present (possibly empty).
  */
 import type { GroupKind, JoinPolicy, Lane, Role } from "./codes.js";
+import type { CommerceEvent } from "./commercetypes.js";
 import type * as R from "./richtypes.js";
 
 // ---- frames ----
@@ -63,6 +64,8 @@ export interface SystemBody {
   target?: string;
   t?: string;
   until?: number;
+  /** Commerce events (red_packet, packet_claimed, …): their details. */
+  com?: CommerceEvent;
 }
 
 /**
