@@ -56,6 +56,24 @@ var ErrorCode = {
   RoomClosed: 321,
   /** Too fast: QunError.retryAfter says when a retry may pass. */
   RateLimited: 322,
+  /** The host refused to debit the sender. */
+  InsufficientFunds: 340,
+  /** Every share of the packet was claimed. */
+  PacketEmpty: 341,
+  /** The packet (or coupon) is past its expiry. */
+  PacketExpired: 342,
+  PacketRecalled: 343,
+  /** The packet, lottery or coupon belongs to another group. */
+  WrongGroup: 344,
+  /** Not among the packet's members, or not meeting the lottery's rule. */
+  NotEligible: 345,
+  LotteryClosed: 346,
+  /** No coupons left. */
+  SoldOut: 347,
+  /** The order group is archived. */
+  ReadOnly: 348,
+  /** The host is unreachable; Qun keeps retrying. */
+  PaymentPending: 349,
   /** The reply would exceed max_frame: ask for less. */
   ReplyTooLarge: 370,
   /** Closes: a connection limit is reached. */
@@ -104,6 +122,16 @@ var codeNames = {
   320: "not_a_room",
   321: "room_closed",
   322: "rate_limited",
+  340: "insufficient_funds",
+  341: "packet_empty",
+  342: "packet_expired",
+  343: "packet_recalled",
+  344: "wrong_group",
+  345: "not_eligible",
+  346: "lottery_closed",
+  347: "sold_out",
+  348: "read_only",
+  349: "payment_pending",
   370: "reply_too_large",
   372: "too_many_connections",
   373: "replaced",
@@ -793,13 +821,13 @@ var Encoder = class _Encoder {
     }
   }
   countWithoutUndefined(object, keys) {
-    let count = 0;
+    let count2 = 0;
     for (const key of keys) {
       if (object[key] !== void 0) {
-        count++;
+        count2++;
       }
     }
-    return count;
+    return count2;
   }
   encodeMap(object, depth) {
     const keys = Object.keys(object);
@@ -1762,8 +1790,106 @@ var Reader = class _Reader {
   }
 };
 
-// src/richdecode.ts
+// src/commercedecode.ts
 function setOpt(o, k, v) {
+  if (v !== void 0) o[k] = v;
+}
+var cents = (r, k) => r.int(k);
+var count = (r, k) => r.uint(k, 32);
+var packetResult = (v, p) => {
+  const r = Reader.of(v, p);
+  return { packet: r.str("packet"), seq: r.uint("seq") };
+};
+var claimResult = (v, p) => {
+  const r = Reader.of(v, p);
+  return { amount: cents(r, "amount"), n: count(r, "n"), seq: r.uint("seq"), dup: r.bool("dup") };
+};
+var packetClaim = (v, p) => {
+  const r = Reader.of(v, p);
+  return { user: r.str("user"), amount: cents(r, "amount"), at: r.int("at") };
+};
+var packetInfo = (v, p) => {
+  const r = Reader.of(v, p);
+  const i = {
+    packet: r.str("packet"),
+    sender: r.str("sender"),
+    mode: r.str("mode"),
+    total: cents(r, "total"),
+    count: count(r, "count"),
+    claimed: cents(r, "claimed"),
+    claims: r.arr("claims", packetClaim),
+    state: r.str("state"),
+    expires: r.int("expires"),
+    seq: r.uint("seq")
+  };
+  setOpt(i, "luckiest", r.optStr("luckiest"));
+  setOpt(i, "refund", r.optInt("refund"));
+  setOpt(i, "greeting", r.optStr("greeting"));
+  if (r.has("only")) i.only = r.strs("only");
+  if (i.claims.length > i.count) throw new ProtocolError(`${p}: ${i.claims.length} claims of ${i.count} shares`);
+  return i;
+};
+var lotteryResult = (v, p) => {
+  const r = Reader.of(v, p);
+  return { lottery: r.str("lottery"), seed_hash: r.str("seed_hash"), seq: r.uint("seq") };
+};
+var lotteryInfo = (v, p) => {
+  const r = Reader.of(v, p);
+  const i = {
+    lottery: r.str("lottery"),
+    prize: r.str("prize"),
+    winners: count(r, "winners"),
+    deadline: r.int("deadline"),
+    rule: r.str("rule"),
+    seed_hash: r.str("seed_hash"),
+    entries: count(r, "entries"),
+    entered: r.bool("entered"),
+    drawn: r.bool("drawn")
+  };
+  if (r.has("won")) i.won = r.strs("won");
+  setOpt(i, "seed", r.optStr("seed"));
+  if (r.has("entrants")) i.entrants = r.strs("entrants");
+  return i;
+};
+var couponResult = (v, p) => {
+  const r = Reader.of(v, p);
+  return { coupon: r.str("coupon"), seq: r.uint("seq") };
+};
+var couponInfo = (v, p) => {
+  const r = Reader.of(v, p);
+  return {
+    coupon: r.str("coupon"),
+    title: r.str("title"),
+    value: cents(r, "value"),
+    threshold: cents(r, "threshold"),
+    count: count(r, "count"),
+    left: count(r, "left"),
+    valid_until: r.int("valid_until"),
+    claimed: r.bool("claimed")
+  };
+};
+var ledgerEntry = (v, p) => {
+  const r = Reader.of(v, p);
+  return { key: r.str("key"), kind: r.str("kind"), amount: cents(r, "amount"), balance: cents(r, "balance") };
+};
+var balanceResult = (v, p) => {
+  const r = Reader.of(v, p);
+  return { user: r.str("user"), balance: cents(r, "balance"), ledger: r.arr("ledger", ledgerEntry) };
+};
+var commerceEvent = (v, p) => {
+  const r = Reader.of(v, p);
+  const e = {};
+  for (const k of ["packet", "lottery", "coupon", "order", "mode", "greeting", "prize", "rule", "seed_hash", "seed", "title", "status"]) {
+    setOpt(e, k, r.optStr(k));
+  }
+  for (const k of ["amount", "expires", "deadline", "threshold"]) setOpt(e, k, r.optInt(k));
+  for (const k of ["count", "n"]) setOpt(e, k, r.optUint(k, 32));
+  for (const k of ["only", "winners"]) if (r.has(k)) e[k] = r.strs(k);
+  return e;
+};
+
+// src/richdecode.ts
+function setOpt2(o, k, v) {
   if (v !== void 0) o[k] = v;
 }
 var maxImageSide = 2e4;
@@ -1777,23 +1903,23 @@ var image = (v, p) => {
 var video = (v, p) => {
   const r = Reader.of(v, p);
   const b = { id: r.str("id"), title: r.str("title") };
-  setOpt(b, "cover", r.optStr("cover"));
-  setOpt(b, "dur", r.optUint("dur", 32));
+  setOpt2(b, "cover", r.optStr("cover"));
+  setOpt2(b, "dur", r.optUint("dur", 32));
   return b;
 };
 var live = (v, p) => {
   const r = Reader.of(v, p);
   const b = { room: r.str("room"), title: r.str("title"), live: r.bool("live") };
-  setOpt(b, "cover", r.optStr("cover"));
-  setOpt(b, "start", r.optUint("start"));
+  setOpt2(b, "cover", r.optStr("cover"));
+  setOpt2(b, "start", r.optUint("start"));
   return b;
 };
 var product = (v, p) => {
   const r = Reader.of(v, p);
   const b = { id: r.str("id"), title: r.str("title"), price: r.uint("price"), cur: r.str("cur") };
   if (b.price > maxPrice) throw new ProtocolError(`${p}.price: ${b.price} beyond ${maxPrice}`);
-  setOpt(b, "img", r.optStr("img"));
-  setOpt(b, "url", r.optStr("url"));
+  setOpt2(b, "img", r.optStr("img"));
+  setOpt2(b, "url", r.optStr("url"));
   return b;
 };
 var sticker = (v, p) => {
@@ -1803,16 +1929,16 @@ var sticker = (v, p) => {
 var location = (v, p) => {
   const r = Reader.of(v, p);
   const b = { lat: r.float("lat"), lng: r.float("lng") };
-  setOpt(b, "name", r.optStr("name"));
-  setOpt(b, "addr", r.optStr("addr"));
+  setOpt2(b, "name", r.optStr("name"));
+  setOpt2(b, "addr", r.optStr("addr"));
   return b;
 };
 var link = (v, p) => {
   const r = Reader.of(v, p);
   const b = { url: r.str("url") };
-  setOpt(b, "title", r.optStr("title"));
-  setOpt(b, "desc", r.optStr("desc"));
-  setOpt(b, "img", r.optStr("img"));
+  setOpt2(b, "title", r.optStr("title"));
+  setOpt2(b, "desc", r.optStr("desc"));
+  setOpt2(b, "img", r.optStr("img"));
   return b;
 };
 function customValue(x, p) {
@@ -1881,8 +2007,8 @@ var fanCard = (v, p) => {
     member: r.bool("member"),
     may_join: r.bool("may_join")
   };
-  setOpt(c, "avatar", r.optStr("avatar"));
-  setOpt(c, "why", r.optStr("why"));
+  setOpt2(c, "avatar", r.optStr("avatar"));
+  setOpt2(c, "why", r.optStr("why"));
   return c;
 };
 var fanGroupsResult = (v, p) => {
@@ -1893,7 +2019,7 @@ var creatorNoticeResult = (v, p) => ({
   groups: Reader.of(v, p).arr("groups", (x, q) => {
     const m = Reader.of(x, q);
     const n = { g: m.str("g"), dup: m.bool("dup"), code: m.uint("code", 16) };
-    setOpt(n, "seq", m.optUint("seq"));
+    setOpt2(n, "seq", m.optUint("seq"));
     return n;
   })
 });
@@ -1940,15 +2066,16 @@ var message = (v, p) => {
   if (b.has("sys")) {
     const s = b.map("sys");
     const sys = { e: s.str("e") };
-    setOpt2(sys, "actor", s.optStr("actor"));
-    setOpt2(sys, "target", s.optStr("target"));
-    setOpt2(sys, "t", s.optStr("t"));
-    setOpt2(sys, "until", s.optInt("until"));
+    setOpt3(sys, "actor", s.optStr("actor"));
+    setOpt3(sys, "target", s.optStr("target"));
+    setOpt3(sys, "t", s.optStr("t"));
+    setOpt3(sys, "until", s.optInt("until"));
+    if (s.has("com")) sys.com = commerceEvent(s.m["com"], `${p}.body.sys.com`);
     body.sys = sys;
   }
   richBody(b, body);
   const m = { seq: r.uint("seq"), ts: r.int("ts"), from: r.str("from"), type: r.uint("type", 8), body };
-  setOpt2(m, "cmid", r.optStr("cmid"));
+  setOpt3(m, "cmid", r.optStr("cmid"));
   const lane = r.uint("lane", 8);
   if (lane) m.lane = lane;
   return m;
@@ -1964,9 +2091,9 @@ var gap = (v, p) => {
 var notice = (v, p) => {
   const r = Reader.of(v, p);
   const n = { kind: r.str("kind"), g: r.str("g") };
-  setOpt2(n, "user", r.optStr("user"));
-  setOpt2(n, "by", r.optStr("by"));
-  setOpt2(n, "t", r.optStr("t"));
+  setOpt3(n, "user", r.optStr("user"));
+  setOpt3(n, "by", r.optStr("by"));
+  setOpt3(n, "t", r.optStr("t"));
   return n;
 };
 var ping = (v, p) => {
@@ -1974,7 +2101,7 @@ var ping = (v, p) => {
   const n = r.m["n"];
   return { n: typeof n === "bigint" ? n : r.uint("n") };
 };
-function setOpt2(o, k, v) {
+function setOpt3(o, k, v) {
   if (v !== void 0) o[k] = v;
 }
 var empty = (v, p) => {
@@ -1989,7 +2116,7 @@ var createGroupResult = (v, p) => {
 var geo = (v, p) => {
   const r = Reader.of(v, p);
   const g = { lat: r.float("lat"), lng: r.float("lng") };
-  setOpt2(g, "city", r.optStr("city"));
+  setOpt3(g, "city", r.optStr("city"));
   return g;
 };
 var announcement = (v, p) => {
@@ -2018,13 +2145,13 @@ var groupInfo = (v, p) => {
     dissolved: r.bool("dissolved"),
     kind: r.uint("kind", 8)
   };
-  setOpt2(gi, "avatar", r.optStr("avatar"));
-  setOpt2(gi, "desc", r.optStr("desc"));
-  setOpt2(gi, "category", r.optStr("category"));
+  setOpt3(gi, "avatar", r.optStr("avatar"));
+  setOpt3(gi, "desc", r.optStr("desc"));
+  setOpt3(gi, "category", r.optStr("category"));
   if (r.has("loc")) gi.loc = geo(r.m["loc"], `${p}.loc`);
   if (r.has("announcement")) gi.announcement = announcement(r.m["announcement"], `${p}.announcement`);
-  setOpt2(gi, "your_role", r.optUint("your_role", 8));
-  setOpt2(gi, "muted_until", r.optInt("muted_until"));
+  setOpt3(gi, "your_role", r.optUint("your_role", 8));
+  setOpt3(gi, "muted_until", r.optInt("muted_until"));
   if (r.has("threshold")) gi.threshold = threshold(r.m["threshold"], `${p}.threshold`);
   return gi;
 };
@@ -2049,7 +2176,7 @@ var membersResult = (v, p) => {
     }),
     total: r.int("total")
   };
-  setOpt2(res, "next", r.optStr("next"));
+  setOpt3(res, "next", r.optStr("next"));
   return res;
 };
 var myGroupsResult = (v, p) => withMore({
@@ -2076,15 +2203,15 @@ var resyncResult = (v, p) => ({
 var applyResult = (v, p) => {
   const r = Reader.of(v, p);
   const a = { joined: r.bool("joined") };
-  setOpt2(a, "seq", r.optUint("seq"));
-  setOpt2(a, "expires", r.optInt("expires"));
+  setOpt3(a, "seq", r.optUint("seq"));
+  setOpt3(a, "expires", r.optInt("expires"));
   return a;
 };
 var requestsResult = (v, p) => withMore({
   requests: Reader.of(v, p).arr("requests", (x, q) => {
     const m = Reader.of(x, q);
     const jr = { user: m.str("user"), at: m.int("at"), expires: m.int("expires") };
-    setOpt2(jr, "note", m.optStr("note"));
+    setOpt3(jr, "note", m.optStr("note"));
     return jr;
   })
 }, v, p);
@@ -2103,9 +2230,9 @@ var announceStateResult = (v, p) => {
 var groupCard = (x, q) => {
   const m = Reader.of(x, q);
   const c = { g: m.str("g"), name: m.str("name"), owner: m.str("owner"), members: m.int("members"), join: m.uint("join", 8) };
-  setOpt2(c, "avatar", m.optStr("avatar"));
-  setOpt2(c, "category", m.optStr("category"));
-  setOpt2(c, "city", m.optStr("city"));
+  setOpt3(c, "avatar", m.optStr("avatar"));
+  setOpt3(c, "category", m.optStr("category"));
+  setOpt3(c, "city", m.optStr("city"));
   if (m.has("distance_km")) c.distance_km = m.float("distance_km");
   return c;
 };
@@ -2208,7 +2335,26 @@ var ops = {
   watch_room: { op: 142, decode: roomInfo, idempotent: true },
   leave_room: { op: 143, decode: empty, idempotent: true },
   room_send: { op: 144, decode: sendResult, idempotent: false },
-  room_config: { op: 145, decode: seqResult, idempotent: false }
+  room_config: { op: 145, decode: seqResult, idempotent: false },
+  // Idempotent only with a cmid: the same caller and cmid name the same packet, paid once.
+  send_packet: { op: 170, decode: packetResult, idempotent: false },
+  // A second claim answers the first share with dup set.
+  claim_packet: { op: 171, decode: claimResult, idempotent: true },
+  packet_info: { op: 172, decode: packetInfo, idempotent: true },
+  recall_packet: { op: 173, decode: seqResult, idempotent: false },
+  commerce_settings: { op: 174, decode: seqResult, idempotent: false },
+  open_lottery: { op: 175, decode: lotteryResult, idempotent: false },
+  enter_lottery: { op: 176, decode: empty, idempotent: true },
+  lottery_info: { op: 177, decode: lotteryInfo, idempotent: true },
+  post_coupon: { op: 178, decode: couponResult, idempotent: false },
+  claim_coupon: { op: 179, decode: seqResult, idempotent: false },
+  coupon_info: { op: 180, decode: couponInfo, idempotent: true },
+  // Idempotent on the order id.
+  create_order_group: { op: 181, decode: createGroupResult, idempotent: true },
+  order_event: { op: 182, decode: seqResult, idempotent: false },
+  balance: { op: 183, decode: balanceResult, idempotent: true },
+  grant: { op: 184, decode: balanceResult, idempotent: false },
+  shop_groups: { op: 185, decode: searchResult, idempotent: true }
 };
 var opNames = Object.keys(ops);
 
@@ -2619,14 +2765,14 @@ var Session = class extends Emitter {
   /**
    * Calls an operation on the current connection, waiting for one if the
    * session is reconnecting. Idempotent ops are retried after a lost
-   * connection, a request timeout or a 5xx; so is `send` when it has a
-   * cmid (always with that cmid). Other ops reject with
-   * ConnectionClosedError when the connection drops (outcome unknown).
+   * connection, a request timeout or a 5xx; so are `send` and
+   * `send_packet` when they have a cmid (always with that cmid). Other ops
+   * reject with ConnectionClosedError when the connection drops (outcome unknown).
    */
   async call(name, args, opts) {
     const timeout = opts?.timeoutMs ?? (name === "send" ? this.options.sendTimeoutMs ?? 6e4 : this.options.callTimeoutMs ?? 3e4);
     const deadline = Date.now() + timeout;
-    const retryable = ops[name].idempotent || name === "send" && args.cmid !== "";
+    const retryable = ops[name].idempotent || name === "send" && args.cmid !== "" || name === "send_packet" && !!args.cmid;
     for (let attempt = 1; ; attempt++) {
       const conn = await this.connection(deadline);
       try {
