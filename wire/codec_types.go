@@ -290,7 +290,7 @@ func (m *Message) decodeMsgpack(r *reader) error {
 // Body gains a field that is not comparable, this stops compiling: extend
 // the codec or the check.)
 func (y *Body) plain() bool {
-	return *y == Body{Text: y.Text, System: y.System}
+	return *y == Body{Text: y.Text, System: y.System} && (y.System == nil || y.System.Commerce == nil)
 }
 
 func (y *Body) appendMsgpack(b []byte) ([]byte, error) {
@@ -421,6 +421,17 @@ func (s *SystemBody) decodeMsgpack(r *reader) error {
 			s.Text, err = r.str()
 		case "until":
 			s.Until, err = r.int64()
+		case "com": // commerce details: rare, decoded by reflection
+			if r.nil() {
+				s.Commerce = nil
+				return true, nil
+			}
+			var n int
+			if n, err = skip(r.b[r.off:], 1); err != nil {
+				return true, err
+			}
+			s.Commerce = new(CommerceEvent)
+			err = r.reflect(r.off+n, s.Commerce)
 		default:
 			return false, nil
 		}
