@@ -193,35 +193,17 @@ func (r *reader) nil() bool {
 
 // mapLen reads a map header: -1 for nil. The number of entries is bounded by
 // the bytes remaining (two per entry at least).
-func (r *reader) mapLen() (int, error) {
-	c, err := r.peek()
-	if err != nil {
-		return 0, err
-	}
-	r.off++
-	var n int
-	switch {
-	case c >= 0x80 && c <= 0x8f:
-		n = int(c & 0x0f)
-	case c == 0xde:
-		n, err = r.n16()
-	case c == 0xdf:
-		n, err = r.n32()
-	case c == 0xc0:
-		return -1, nil
-	default:
-		r.off--
-		return 0, r.fail("expected a map")
-	}
-	if err == nil && 2*n > len(r.b)-r.off {
-		err = r.fail("map longer than the body")
-	}
-	return n, err
-}
+func (r *reader) mapLen() (int, error) { return r.header(0x80, 0xde, 0xdf, 2, "a map") }
 
 // arrayLen reads an array header: -1 for nil. The number of elements is
 // bounded by the bytes remaining (one per element at least).
-func (r *reader) arrayLen() (int, error) {
+func (r *reader) arrayLen() (int, error) { return r.header(0x90, 0xdc, 0xdd, 1, "an array") }
+
+// header reads a map or array header: fix is the fixmap/fixarray base (its
+// low 4 bits hold the count), c16 and c32 the 16- and 32-bit forms; each
+// item takes at least per bytes, which bounds the count by what remains;
+// what names the kind ("a map") in errors.
+func (r *reader) header(fix, c16, c32 byte, per int, what string) (int, error) {
 	c, err := r.peek()
 	if err != nil {
 		return 0, err
@@ -229,20 +211,20 @@ func (r *reader) arrayLen() (int, error) {
 	r.off++
 	var n int
 	switch {
-	case c >= 0x90 && c <= 0x9f:
+	case c >= fix && c <= fix|0x0f:
 		n = int(c & 0x0f)
-	case c == 0xdc:
+	case c == c16:
 		n, err = r.n16()
-	case c == 0xdd:
+	case c == c32:
 		n, err = r.n32()
 	case c == 0xc0:
 		return -1, nil
 	default:
 		r.off--
-		return 0, r.fail("expected an array")
+		return 0, r.fail("expected " + what)
 	}
-	if err == nil && n > len(r.b)-r.off {
-		err = r.fail("array longer than the body")
+	if err == nil && per*n > len(r.b)-r.off {
+		err = r.fail(what + " longer than the body") // "a map longer than the body"
 	}
 	return n, err
 }
