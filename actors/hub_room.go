@@ -47,6 +47,14 @@ type hubReport struct {
 	n    int
 }
 
+// Lagger is implemented by a Conn that can tell how far behind its reader
+// is: frames queued and not yet written, and how long the oldest of them
+// (or the write in progress) has waited at now. A viewer behind on either
+// (Room.ThinBacklog, Room.ThinLag) gets the room's chatter sampled.
+type Lagger interface {
+	Lag(now time.Time) (frames int, age time.Duration)
+}
+
 // RoomStats counts a hub's room deliveries.
 type RoomStats struct {
 	Frames  uint64 // RoomPush frames written to viewer queues
@@ -247,34 +255,51 @@ func (a *hubActor) flushRoom(id string, r *hubRoom, now time.Time) {
 		return
 	}
 	var thin [][]byte
-	var skipped int
+	var skipped, thinMsgs int
 	built := false
 	roomOver := float64(r.meter.rate(now)) > cfg.ThinAbove
 	st := &a.h.roomStats
+	delivered := 0 // messages handed to viewers (one per viewer per message)
 	for c := range viewers {
-		fs := full
-		backlog := 0
-		if b, ok := c.(interface{ Backlog() int }); ok {
-			backlog = b.Backlog()
+		fs, n := full, len(items)
+		var frames int
+		var age time.Duration
+		if l, ok := c.(Lagger); ok {
+			frames, age = l.Lag(now)
+			if debugLag && frames > 0 {
+				println("lag", frames, age.String())
+			}
 		}
-		if chatter > 0 && thinFor(backlog, cfg.ThinBacklog, roomOver) {
+		if chatter > 0 && thinFor(frames, age, cfg, roomOver) {
 			if !built {
 				built = true
 				thin, skipped, err = roomFrames(id, items, r.sample.take(now, chatter), online, maxBytes)
 				if err != nil {
-					thin = full
+					thin, skipped = full, 0
 				}
+				thinMsgs = len(items) - skipped
 			}
-			fs = thin
+			fs, n = thin, thinMsgs
 			st.thinned.Add(1)
 			st.skipped.Add(uint64(skipped))
 		}
+		ok := true
 		for _, f := range fs {
 			if !c.Push(f) {
+				ok = false
 				break // the connection closes itself as a slow consumer
 			}
 			st.frames.Add(1)
 		}
+		if ok {
+			delivered += n
+		}
 	}
 	st.msgs.Add(uint64(len(items)))
+	// Room deliveries count like a group's (qun_deliveries_total, the
+	// console's top groups), one per viewer per message.
+	a.h.delivered.Add(uint64(delivered))
+	a.count(id, delivered)
 }
+
+const debugLag = false

@@ -34,6 +34,17 @@ type RoomConfig struct {
 	// ThinBacklog is the number of frames queued on a viewer's connection
 	// above which that viewer's chatter is sampled. Default 16.
 	ThinBacklog int
+	// ThinLag is the delivery age above which a viewer's chatter is
+	// sampled: the oldest frame on its connection has waited this long to
+	// be written (the socket is full: the reader is behind). It sees a
+	// reader that is slow in its own process, which kernel buffers would
+	// otherwise absorb without any queue growing. Default 100 ms.
+	ThinLag time.Duration
+	// ViewerSendBuffer is the kernel send buffer (SO_SNDBUF, bytes) set on
+	// a connection when it starts watching a room, so that a slow reader
+	// fills it soon and shows as lag instead of seconds of buffered
+	// chatter. 0 leaves the operating system's default. Default 32 KiB.
+	ViewerSendBuffer int
 	// ThinAbove is the chatter rate (messages/s, measured by each hub) above
 	// which every viewer of the room gets sampled chatter. Default 400.
 	ThinAbove float64
@@ -49,7 +60,7 @@ type RoomConfig struct {
 // DefaultRoomConfig returns the defaults documented on RoomConfig.
 func DefaultRoomConfig() RoomConfig {
 	return RoomConfig{WindowMS: 50, ViewerRate: 1, ViewerBurst: 3, ChatterCap: 200, ChatterBurst: 200,
-		RetainMax: 10000, RetainAge: 24 * time.Hour, SampleK: 10, ThinBacklog: 16, ThinAbove: 400,
+		RetainMax: 10000, RetainAge: 24 * time.Hour, SampleK: 10, ThinBacklog: 16, ThinLag: 100 * time.Millisecond, ViewerSendBuffer: 32 << 10, ThinAbove: 400,
 		CountEvery: 2 * time.Second, MaxSpeakers: 100_000}
 }
 
@@ -62,8 +73,10 @@ func (c RoomConfig) Validate() error {
 		return fmt.Errorf("actors: Room rates must be > 0 and bursts >= 1")
 	case c.RetainMax < 1 || c.RetainMax > 1<<20 || c.RetainAge <= 0:
 		return fmt.Errorf("actors: Room.RetainMax must be in [1, %d] and RetainAge > 0", 1<<20)
-	case c.SampleK < 0 || c.ThinBacklog < 1 || c.ThinAbove <= 0:
-		return fmt.Errorf("actors: Room.SampleK >= 0, ThinBacklog >= 1, ThinAbove > 0")
+	case c.SampleK < 0 || c.ThinBacklog < 1 || c.ThinAbove <= 0 || c.ThinLag <= 0:
+		return fmt.Errorf("actors: Room.SampleK >= 0, ThinBacklog >= 1, ThinAbove > 0, ThinLag > 0")
+	case c.ViewerSendBuffer < 0 || c.ViewerSendBuffer > 16<<20:
+		return fmt.Errorf("actors: Room.ViewerSendBuffer %d not in [0, 16 MiB]", c.ViewerSendBuffer)
 	case c.CountEvery < 10*time.Millisecond:
 		return fmt.Errorf("actors: Room.CountEvery %v < 10ms", c.CountEvery)
 	case c.MaxSpeakers < 1:

@@ -133,7 +133,8 @@ func (m *rateMeter) rate(now time.Time) int {
 }
 
 // thinFor decides whether a viewer gets the thinned frame: its queue is
-// over the threshold, or the room's chatter is over its rate.
-func thinFor(backlog, threshold int, roomOver bool) bool {
-	return roomOver || backlog > threshold
+// over ThinBacklog frames, its oldest unwritten frame is older than
+// ThinLag, or the room's chatter is over its rate.
+func thinFor(frames int, age time.Duration, cfg *RoomConfig, roomOver bool) bool {
+	return roomOver || frames > cfg.ThinBacklog || age > cfg.ThinLag
 }

@@ -129,7 +129,10 @@ func TestRateMeter(t *testing.T) {
 	if r := m.rate(t0.Add(5 * time.Second)); r != 0 {
 		t.Fatalf("stale rate %d", r)
 	}
-	if !thinFor(17, 16, false) || thinFor(16, 16, false) || !thinFor(0, 16, true) {
+	cfg := DefaultRoomConfig()
+	cfg.ThinBacklog, cfg.ThinLag = 16, 100*time.Millisecond
+	if !thinFor(17, 0, &cfg, false) || thinFor(16, 0, &cfg, false) || !thinFor(0, 0, &cfg, true) ||
+		!thinFor(0, 101*time.Millisecond, &cfg, false) || thinFor(0, 100*time.Millisecond, &cfg, false) {
 		t.Fatal("thinFor")
 	}
 }

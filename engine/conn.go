@@ -80,6 +80,8 @@ type conn struct {
 	mu         sync.Mutex
 	queue      [][]byte
 	queued     int      // bytes in queue
+	queuedAt   int64    // unix ns: when queue last went from empty to not (room_viewer.go)
+	writeSince int64    // unix ns: the queuedAt of the batch being written; 0 when none
 	early      [][]byte // pushes held until the welcome is queued (greet)
 	greeted    bool
 	closing    bool
@@ -152,6 +154,9 @@ func (c *conn) enqueue(frame []byte) bool {
 		c.e.stats.slow.Add(1)
 		c.closeWith(wire.CodeSlowConsumer, "outbound queue full: reconnect and resync")
 		return false
+	}
+	if len(c.queue) == 0 {
+		c.queuedAt = time.Now().UnixNano()
 	}
 	c.queue = append(c.queue, frame)
 	c.queued += len(frame)

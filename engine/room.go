@@ -66,6 +66,9 @@ func (e *Engine) watchRoom(r request) ([]byte, error) {
 	if err := decodeInto(body, &info); err != nil {
 		return nil, err
 	}
+	if cc, ok := c.(*conn); ok {
+		cc.asViewer(e.cfg.Group.Room.ViewerSendBuffer) // room_viewer.go
+	}
 	e.hub.WatchRoom(c, g)
 	if a.After != nil {
 		after := *a.After
@@ -107,13 +110,4 @@ func (e *Engine) roomSendTo(r request) (string, error) {
 		return "", err
 	}
 	return g, e.checkText(r.ctx, g, r.user, a.Body.Text)
-}
-
-// Backlog is the number of frames queued on the connection; a room's hub
-// samples chatter for a viewer whose backlog is over Room.ThinBacklog.
-func (c *conn) Backlog() int {
-	c.mu.Lock()
-	n := len(c.queue)
-	c.mu.Unlock()
-	return n
 }

@@ -31,7 +31,9 @@ func (c *conn) writeLoop() {
 		c.mu.Lock()
 		q, closing := c.queue, c.closing
 		c.queue, c.queued = nil, 0
+		c.writeSince = c.queuedAt // how long this batch waited, for Lag (room_viewer.go)
 		if len(q) == 0 {
+			c.writeSince = 0
 			c.writing = false
 			done := c.done
 			c.mu.Unlock()
@@ -56,8 +58,7 @@ func (c *conn) writeLoop() {
 		if closing {
 			d = time.Second
 		}
-		_ = c.nc.SetWriteDeadline(time.Now().Add(d))
-		_, err := c.nc.Write(buf)
+		err := c.writeChunks(buf, d)
 		if cap(buf) <= 256<<10 { // don't pool a burst's giant buffer
 			*bp = buf[:0]
 			writeBufs.Put(bp)
@@ -95,4 +96,24 @@ func (c *conn) readerDone() {
 	if !writing {
 		c.nc.Close()
 	}
+}
+
+// writeChunk bounds one write call, so that WriteTimeout bounds the time a
+// reader makes no progress rather than the time it takes to read a whole
+// batch: a slow room viewer (whose chatter the hub then samples) is not cut
+// off for taking longer than WriteTimeout over a large batch.
+const writeChunk = 64 << 10
+
+// writeChunks writes buf in chunks of at most writeChunk bytes, each with
+// deadline d.
+func (c *conn) writeChunks(buf []byte, d time.Duration) error {
+	for len(buf) > 0 {
+		n := min(len(buf), writeChunk)
+		_ = c.nc.SetWriteDeadline(time.Now().Add(d))
+		if _, err := c.nc.Write(buf[:n]); err != nil {
+			return err
+		}
+		buf = buf[n:]
+	}
+	return nil
 }
