@@ -52,6 +52,11 @@ type RoomConfig struct {
 	// and pushes the room's online count (the sum over nodes) to its
 	// viewers. A node's count expires after 3 × CountEvery. Default 2 s.
 	CountEvery time.Duration
+	// MaxAnonymous bounds a node's anonymous viewer connections: a hello
+	// without a token is welcomed as a signed-out viewer, who may watch
+	// rooms and nothing else, while fewer than this many are connected;
+	// past it (or with 0) such a hello is refused. Default 20 000.
+	MaxAnonymous int
 	// MaxSpeakers bounds the rate-limit entries a room keeps (least
 	// recently used speakers are forgotten first). Default 100 000.
 	MaxSpeakers int
@@ -61,7 +66,7 @@ type RoomConfig struct {
 func DefaultRoomConfig() RoomConfig {
 	return RoomConfig{WindowMS: 50, ViewerRate: 1, ViewerBurst: 3, ChatterCap: 200, ChatterBurst: 200,
 		RetainMax: 10000, RetainAge: 24 * time.Hour, SampleK: 10, ThinBacklog: 16, ThinLag: 100 * time.Millisecond, ViewerSendBuffer: 32 << 10, ThinAbove: 400,
-		CountEvery: 2 * time.Second, MaxSpeakers: 100_000}
+		CountEvery: 2 * time.Second, MaxSpeakers: 100_000, MaxAnonymous: 20_000}
 }
 
 // Validate reports a field out of range.
@@ -79,6 +84,8 @@ func (c RoomConfig) Validate() error {
 		return fmt.Errorf("actors: Room.ViewerSendBuffer %d not in [0, 16 MiB]", c.ViewerSendBuffer)
 	case c.CountEvery < 10*time.Millisecond:
 		return fmt.Errorf("actors: Room.CountEvery %v < 10ms", c.CountEvery)
+	case c.MaxAnonymous < 0:
+		return fmt.Errorf("actors: Room.MaxAnonymous < 0")
 	case c.MaxSpeakers < 1:
 		return fmt.Errorf("actors: Room.MaxSpeakers < 1")
 	}

@@ -532,7 +532,7 @@ func testBadTokensAreRefused(t *testing.T, tr transport) {
 	expired, _ := engine.MintToken(e.Secret(), "alice", -time.Hour)
 	other, _ := engine.MintToken([]byte("another-secret-0123456789"), "alice", time.Hour)
 	for tok, code := range map[string]wire.Code{
-		"":                        wire.CodeUnauthenticated,
+		// No token at all: an anonymous room viewer (room_anon_test.go).
 		expired:                   wire.CodeTokenExpired,
 		other:                     wire.CodeUnauthenticated,
 		strings.Repeat(".", 6000): wire.CodeUnauthenticated, // over MaxTokenLen, under the handshake frame limit

@@ -95,6 +95,7 @@ type conn struct {
 	first      firstByte   // the byte that woke an idle reader (reader.go)
 	ip         string      // source address, and whether it still counts as
 	unauth     bool        // unauthenticated (both under e.limits.mu; limits.go)
+	anon       bool        // a signed-out room viewer (room_anon.go)
 	linger     atomic.Bool // the writer half-closed: the reader drains and closes
 	readerGone bool        // under mu: the reader will not drain (linger.go)
 	ctx        context.Context
@@ -353,6 +354,9 @@ func (c *conn) handshake(r *bufio.Reader) bool {
 		c.fail(wire.CodeBadVersion, "unsupported protocol version")
 		return false
 	}
+	if h.Token == "" {
+		return c.anonymousHello() // room_anon.go: a signed-out room viewer
+	}
 	ctx, cancel := context.WithTimeout(c.ctx, c.e.cfg.RequestTimeout)
 	user, exp, err := c.e.authenticate(ctx, h.Token) // tokens.go
 	cancel()
@@ -429,6 +433,10 @@ func (c *conn) handle(t wire.FrameType, body []byte) bool {
 	if req.ID == 0 { // id 0 is reserved for connection errors
 		c.badFrame(wire.CodeBadFrame, "request id 0 is reserved")
 		return false
+	}
+	if c.anon && !anonymousOps[req.Op] { // room_anon.go
+		c.send(wire.FrameError, &wire.ErrorFrame{ID: req.ID, Code: wire.CodeUnauthenticated, Msg: "sign in to " + req.Op.String()})
+		return true
 	}
 	if int(c.inflight.Add(1)) > c.e.cfg.MaxInFlight {
 		c.fail(wire.CodeTooManyInFlight, "too many requests in flight")

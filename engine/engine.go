@@ -74,6 +74,7 @@ type Engine struct {
 type counters struct {
 	conns, slow, badFrames, requests atomic.Int64
 	hostDropped                      atomic.Int64 // host events dropped on a full queue
+	anonymous                        atomic.Int64 // anonymous viewer connections (room_anon.go)
 }
 
 // New validates cfg and returns an engine that is not yet started.

@@ -132,7 +132,7 @@ var (
 	dAccepted   = desc("qun_connections_accepted_total", "Client connections accepted since start, by transport.", "transport")
 	dSlow       = desc("qun_slow_consumer_disconnects_total", "Connections closed because their outbound queue filled.")
 	dBadFrames  = desc("qun_bad_frame_disconnects_total", "Connections closed for a frame that broke the protocol.")
-	dDeliveries = desc("qun_deliveries_total", "Group pushes handed to client connections (one per connection per frame).")
+	dDeliveries = desc("qun_deliveries_total", "Messages pushed to client connections: one per connection per group push, one per viewer per message of a live room's merged frame.")
 	dHubGroups  = desc("qun_hub_groups", "Groups this node's delivery hub watches.")
 	dGrains     = desc("qun_grains_active", "Grains running on this node, by kind.", "kind")
 	dPassivated = desc("qun_grain_passivations_total", "Grains stopped for being idle, by kind.", "kind")
