@@ -19,7 +19,7 @@ export { Emitter } from "./emitter.js";
 export type { Transport, Connector } from "./transport.js";
 export { Connection } from "./connection.js";
 export type { ConnectionOptions, ConnectionEvents } from "./connection.js";
-export { Session, newCmid } from "./session.js";
+export { Session, newCmid, anonymousPrefix } from "./session.js";
 export type { SessionOptions, SessionEvents, GapMarker, BackoffOptions } from "./session.js";
 export { webSocketConnector, connectWebSocket, WebSocketTransport } from "./websocket.js";
 export type { WebSocketOptions, WebSocketCtor } from "./websocket.js";

@@ -12,6 +12,10 @@
  * - Retries idempotent operations, and `send` with the same client message
  *   id (cmid), across reconnections and 5xx answers until their deadline;
  *   the server answers a repeated cmid with the first post's seq (dup).
+ * - Re-watches the live rooms it watches (watch_room) after a reconnection,
+ *   from the last seq it delivered (`after`): the server pushes what was
+ *   missed, or a gap for chatter no longer retained ("gap" with
+ *   reason "room"); room pushes are "room_push" events, each message once.
  */
 import type { ConnectionOptions } from "./connection.js";
 import { Connection } from "./connection.js";
@@ -21,6 +25,7 @@ import { ConnectionClosedError, QunError, TimeoutError } from "./errors.js";
 import { installOpMethods, type OpMethods } from "./opmethods.js";
 import { ops, type OpArgs, type OpName, type OpResult } from "./ops.js";
 import type { Connector } from "./transport.js";
+import type { RoomPush } from "./roomtypes.js";
 import type { Message, Notice, ResyncResult, SendResult, Welcome } from "./types.js";
 
 export interface BackoffOptions {
@@ -88,7 +93,20 @@ export interface SessionEvents {
   retry: [OpName, number, Error];
   /** The session stopped for good (close(), a refused token, or too many failed attempts). */
   closed: [Error | undefined];
+  /** A watched room's merged push (or, after a re-watch, the missed messages); messages already delivered are left out. */
+  room_push: [RoomPush];
+  /** A room watched again after a reconnection (its RoomInfo, pushed messages first), or not: an error (room_closed, not_a_room, …) stops watching it. */
+  rewatched: [string, Error | undefined];
 }
+
+/** A watched room: the highest seq delivered, and the seqs delivered recently (duplicates after a re-watch are dropped). */
+interface RoomState {
+  last: number;
+  seen: Set<number>;
+}
+
+/** How many recent seqs a watched room remembers to drop duplicates. */
+const roomSeen = 4096;
 
 interface GroupState {
   last: number;
@@ -103,6 +121,7 @@ export interface Session extends OpMethods {}
 
 export class Session extends Emitter<SessionEvents> {
   private readonly groups = new Map<string, GroupState>();
+  private readonly rooms = new Map<string, RoomState>();
   private conn: Connection | undefined;
   private live = false;
   private syncing = false;
@@ -183,6 +202,13 @@ export class Session extends Emitter<SessionEvents> {
     this.scheduleFill(g);
   }
 
+  /** The live rooms being watched: room id → highest seq delivered. */
+  watchedRooms(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [g, r] of this.rooms) out[g] = r.last;
+    return out;
+  }
+
   /** Stops following a group. */
   unfollow(g: string): void {
     this.groups.delete(g);
@@ -243,9 +269,15 @@ export class Session extends Emitter<SessionEvents> {
         this.conn = conn;
         const closedP = new Promise<Error | undefined>((res) => conn!.on("close", res));
         conn.on("push", (p) => {
+          // A re-watched room's missed messages come as plain pushes.
+          if (this.rooms.has(p.g)) return this.onRoomPush({ g: p.g, msgs: p.msgs, skipped: 0, online: 0 });
           for (const m of p.msgs) this.accept(p.g, m, "push");
         });
-        conn.on("gap", (gp) => this.onGap(gp.g, gp.to));
+        conn.on("gap", (gp) => {
+          if (this.rooms.has(gp.g)) this.emit("gap", { g: gp.g, from: gp.from, to: gp.to, skipped: true, reason: "room" });
+          else this.onGap(gp.g, gp.to);
+        });
+        conn.on("room_push", (p) => this.onRoomPush(p));
         conn.on("notice", (n) => this.emit("notice", n));
         const w = await conn.ready;
         failures = 0;
@@ -286,6 +318,16 @@ export class Session extends Emitter<SessionEvents> {
   /** my_groups (optional), then resync of every followed group, then gap filling. */
   private async sync(conn: Connection, reconnect: boolean): Promise<void> {
     try {
+      // Rooms first: a re-watch pushes what was missed while away.
+      if (reconnect) await this.rewatch(conn);
+      if (conn.welcome?.user.startsWith(anonymousPrefix)) {
+        // A signed-out viewer: it has no groups (and may not ask for them).
+        if (conn !== this.conn) return;
+        this.syncing = false;
+        this.syncedOnce = true;
+        this.emit("resynced", { groups: [] });
+        return;
+      }
       if (this.options.syncGroups ?? true) {
         const mg = await conn.call("my_groups", {});
         for (const g of mg.groups) {
@@ -323,6 +365,42 @@ export class Session extends Emitter<SessionEvents> {
       // The connection dropped (or answered oddly): the next connection resyncs again.
       if (conn === this.conn) conn.close();
     }
+  }
+
+  /** Watches every watched room again on a new connection, from its last seq. */
+  private async rewatch(conn: Connection): Promise<void> {
+    for (const [g, r] of [...this.rooms]) {
+      try {
+        await conn.call("watch_room", { g, after: r.last });
+        this.emit("rewatched", g, undefined);
+      } catch (e) {
+        if (e instanceof QunError && !e.connection && !e.retryable) {
+          this.rooms.delete(g);
+          this.emit("rewatched", g, e);
+          continue;
+        }
+        throw e; // connection trouble: the next connection watches again
+      }
+    }
+  }
+
+  private onRoomPush(p: RoomPush): void {
+    const r = this.rooms.get(p.g);
+    if (!r) {
+      this.emit("room_push", p);
+      return;
+    }
+    const msgs = p.msgs.filter((m) => !r.seen.has(m.seq));
+    for (const m of msgs) {
+      r.seen.add(m.seq);
+      if (m.seq > r.last) r.last = m.seq;
+    }
+    if (r.seen.size > roomSeen) {
+      const drop = [...r.seen].sort((a, b) => a - b).slice(0, r.seen.size - roomSeen / 2);
+      for (const s of drop) r.seen.delete(s);
+    }
+    if (msgs.length === 0 && p.skipped === 0 && p.online === 0) return;
+    this.emit("room_push", msgs.length === p.msgs.length ? p : { ...p, msgs });
   }
 
   // ---- ordering, dedupe, gaps ----
@@ -465,6 +543,17 @@ export class Session extends Emitter<SessionEvents> {
         if (r.joined && r.seq) this.track((args as OpArgs<"apply">).g, r.seq);
         break;
       }
+      case "watch_room": {
+        const a = args as OpArgs<"watch_room">;
+        const r = res as OpResult<"watch_room">;
+        const st = this.rooms.get(a.g);
+        if (!st) this.rooms.set(a.g, { last: a.after ?? r.last_seq, seen: new Set() });
+        break;
+      }
+      case "leave_room":
+      case "close_room":
+        this.rooms.delete((args as OpArgs<"leave_room">).g);
+        break;
       case "leave":
       case "dissolve": {
         const g = (args as OpArgs<"leave">).g;
@@ -539,6 +628,9 @@ installOpMethods(Session.prototype);
 function isAuthFailure(code: number): boolean {
   return code === ErrorCode.Unauthenticated || code === ErrorCode.TokenExpired || code === ErrorCode.BadVersion;
 }
+
+/** The user id of a signed-out room viewer starts with this (docs/protocol.md, Handshake). */
+export const anonymousPrefix = "~anon-";
 
 let cmidCounter = 0;
 

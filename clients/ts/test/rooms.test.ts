@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { Connection, ErrorCode, Lane, MessageType, QunError, type Message, type RoomPush } from "../src/index.js";
+import { anonymousPrefix, Connection, ErrorCode, Lane, MessageType, QunError, Session, type Message, type RoomPush } from "../src/index.js";
+import { Faults } from "./faults.js";
 import { qund, startServer, until, type Server } from "./harness.js";
 
 const { bin, skip } = qund();
@@ -126,6 +127,77 @@ describe("live rooms", { skip }, () => {
     } finally {
       host.close();
       viewer.close();
+    }
+  });
+
+  it("a Session watches its rooms again after a reconnection and gets what it missed, each message once", async () => {
+    const host = await srv.connect("rw-host");
+    const f = new Faults(srv.connector);
+    const s = new Session({ connect: f.connector(), token: srv.token("rw-viewer"), pingIntervalMs: 0, backoff: { initialMs: 5, maxMs: 50 } });
+    const msgs: Message[] = [];
+    const wakers = new Set<() => void>();
+    const events: string[] = [];
+    s.on("room_push", (p) => {
+      msgs.push(...p.msgs);
+      for (const w of [...wakers]) w();
+    });
+    s.on("rewatched", (g, err) => {
+      events.push(err ? `rewatch-failed:${g}` : `rewatched:${g}`);
+      for (const w of [...wakers]) w();
+    });
+    const wait = <T>(check: () => T | undefined, what: string) => until((w) => (wakers.add(w), () => wakers.delete(w)), check, 10_000, what);
+    try {
+      await s.start();
+      const room = (await host.openRoom({ stream: "rw-1", window_ms: 0 })).g;
+      await s.watchRoom({ g: room });
+      const send = (t: string, lane: Lane) => host.roomSend({ g: room, cmid: t, type: MessageType.Text, body: { text: { t } }, lane });
+      const first = await send("before", Lane.High);
+      await wait(() => (msgs.some((m) => m.seq === first.seq) ? true : undefined), "the first gift");
+
+      f.hold();
+      f.cut();
+      const away = [await send("gift while away", Lane.High), await send("card while away", Lane.Normal), await send("chat while away", Lane.Chatter)];
+      f.open();
+      await wait(() => (events.includes(`rewatched:${room}`) ? true : undefined), "the room watched again");
+      await wait(() => (away.every((r) => msgs.some((m) => m.seq === r.seq)) ? true : undefined), "what was missed, pushed on the re-watch");
+      const live = await send("after", Lane.High);
+      await wait(() => (msgs.some((m) => m.seq === live.seq) ? true : undefined), "live pushes on the new connection");
+      const seqs = msgs.map((m) => m.seq);
+      assert.equal(new Set(seqs).size, seqs.length, `each message once: ${seqs.join(",")}`);
+      assert.equal(f.connects, 2);
+      const rewatch = f.requests.filter((r) => r.op === 142).at(-1)!;
+      assert.equal(Number(rewatch.args["after"]), first.seq, "re-watched from the last seq delivered");
+      assert.equal(s.watchedRooms()[room], live.seq);
+
+      // Leaving stops the re-watch.
+      await s.leaveRoom({ g: room });
+      assert.deepEqual(s.watchedRooms(), {});
+    } finally {
+      s.close();
+      host.close();
+    }
+  });
+
+  it("a signed-out viewer (no token) may watch a room, not speak", async () => {
+    const host = await srv.connect("anon-host");
+    const s = new Session({ connect: srv.connector, token: "", pingIntervalMs: 0 });
+    const msgs: Message[] = [];
+    const wakers = new Set<() => void>();
+    s.on("room_push", (p) => {
+      msgs.push(...p.msgs);
+      for (const w of [...wakers]) w();
+    });
+    try {
+      const w = await s.start();
+      assert.ok(w.user.startsWith(anonymousPrefix), w.user);
+      const room = (await host.openRoom({ stream: "anon-1", window_ms: 0 })).g;
+      await s.watchRoom({ g: room });
+      const gift = await host.roomSend({ g: room, cmid: "g", type: MessageType.Text, body: { text: { t: "gift" } }, lane: Lane.High });
+      await until((w) => (wakers.add(w), () => wakers.delete(w)), () => (msgs.some((m) => m.seq === gift.seq) ? true : undefined), 10_000, "the gift");
+      await refused(s.roomSend({ g: room, cmid: "a", type: MessageType.Text, body: { text: { t: "hi" } }, lane: Lane.Chatter }), ErrorCode.Unauthenticated);
+    } finally {
+      s.close();
+      host.close();
     }
   });
 });

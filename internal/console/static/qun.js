@@ -2684,11 +2684,13 @@ function withRetryAfter(e, ms) {
 }
 
 // src/session.ts
+var roomSeen = 4096;
 var Session = class extends Emitter {
   constructor(options) {
     super();
     this.options = options;
     __publicField(this, "groups", /* @__PURE__ */ new Map());
+    __publicField(this, "rooms", /* @__PURE__ */ new Map());
     __publicField(this, "conn");
     __publicField(this, "live", false);
     __publicField(this, "syncing", false);
@@ -2758,6 +2760,12 @@ var Session = class extends Emitter {
     this.track(g, last);
     this.scheduleFill(g);
   }
+  /** The live rooms being watched: room id → highest seq delivered. */
+  watchedRooms() {
+    const out = {};
+    for (const [g, r] of this.rooms) out[g] = r.last;
+    return out;
+  }
   /** Stops following a group. */
   unfollow(g) {
     this.groups.delete(g);
@@ -2810,9 +2818,14 @@ var Session = class extends Emitter {
         this.conn = conn;
         const closedP = new Promise((res) => conn.on("close", res));
         conn.on("push", (p) => {
+          if (this.rooms.has(p.g)) return this.onRoomPush({ g: p.g, msgs: p.msgs, skipped: 0, online: 0 });
           for (const m of p.msgs) this.accept(p.g, m, "push");
         });
-        conn.on("gap", (gp) => this.onGap(gp.g, gp.to));
+        conn.on("gap", (gp) => {
+          if (this.rooms.has(gp.g)) this.emit("gap", { g: gp.g, from: gp.from, to: gp.to, skipped: true, reason: "room" });
+          else this.onGap(gp.g, gp.to);
+        });
+        conn.on("room_push", (p) => this.onRoomPush(p));
         conn.on("notice", (n) => this.emit("notice", n));
         const w = await conn.ready;
         failures = 0;
@@ -2852,6 +2865,14 @@ var Session = class extends Emitter {
   /** my_groups (optional), then resync of every followed group, then gap filling. */
   async sync(conn, reconnect) {
     try {
+      if (reconnect) await this.rewatch(conn);
+      if (conn.welcome?.user.startsWith(anonymousPrefix)) {
+        if (conn !== this.conn) return;
+        this.syncing = false;
+        this.syncedOnce = true;
+        this.emit("resynced", { groups: [] });
+        return;
+      }
       if (this.options.syncGroups ?? true) {
         const mg = await conn.call("my_groups", {});
         for (const g of mg.groups) {
@@ -2888,6 +2909,40 @@ var Session = class extends Emitter {
     } catch {
       if (conn === this.conn) conn.close();
     }
+  }
+  /** Watches every watched room again on a new connection, from its last seq. */
+  async rewatch(conn) {
+    for (const [g, r] of [...this.rooms]) {
+      try {
+        await conn.call("watch_room", { g, after: r.last });
+        this.emit("rewatched", g, void 0);
+      } catch (e) {
+        if (e instanceof QunError && !e.connection && !e.retryable) {
+          this.rooms.delete(g);
+          this.emit("rewatched", g, e);
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+  onRoomPush(p) {
+    const r = this.rooms.get(p.g);
+    if (!r) {
+      this.emit("room_push", p);
+      return;
+    }
+    const msgs = p.msgs.filter((m) => !r.seen.has(m.seq));
+    for (const m of msgs) {
+      r.seen.add(m.seq);
+      if (m.seq > r.last) r.last = m.seq;
+    }
+    if (r.seen.size > roomSeen) {
+      const drop = [...r.seen].sort((a, b) => a - b).slice(0, r.seen.size - roomSeen / 2);
+      for (const s of drop) r.seen.delete(s);
+    }
+    if (msgs.length === 0 && p.skipped === 0 && p.online === 0) return;
+    this.emit("room_push", msgs.length === p.msgs.length ? p : { ...p, msgs });
   }
   // ---- ordering, dedupe, gaps ----
   track(g, last) {
@@ -3019,6 +3074,17 @@ var Session = class extends Emitter {
         if (r.joined && r.seq) this.track(args.g, r.seq);
         break;
       }
+      case "watch_room": {
+        const a = args;
+        const r = res;
+        const st = this.rooms.get(a.g);
+        if (!st) this.rooms.set(a.g, { last: a.after ?? r.last_seq, seen: /* @__PURE__ */ new Set() });
+        break;
+      }
+      case "leave_room":
+      case "close_room":
+        this.rooms.delete(args.g);
+        break;
       case "leave":
       case "dissolve": {
         const g = args.g;
@@ -3086,6 +3152,7 @@ installOpMethods(Session.prototype);
 function isAuthFailure(code) {
   return code === ErrorCode.Unauthenticated || code === ErrorCode.TokenExpired || code === ErrorCode.BadVersion;
 }
+var anonymousPrefix = "~anon-";
 var cmidCounter = 0;
 function newCmid() {
   const c = globalThis.crypto;
@@ -3184,6 +3251,7 @@ export {
   Session,
   TimeoutError,
   WebSocketTransport,
+  anonymousPrefix,
   codeName,
   connectWebSocket,
   decodeBody,
