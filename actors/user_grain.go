@@ -2,7 +2,6 @@ package actors
 
 import (
 	"log/slog"
-	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/cluster"
@@ -26,13 +25,7 @@ type userGrain struct {
 	self    *actor.PID
 	system  *actor.ActorSystem
 	waiting int
-	brief   bool // the receive timeout is briefIdle (after OpUserGroups)
 }
-
-// briefIdle is how long a user grain stays after answering OpUserGroups (a
-// connection's handshake) with nothing else asked of it: an idle
-// connection, or a room viewer, then holds no user grain.
-const briefIdle = time.Second
 
 type userPersisted struct {
 	to  *actor.PID
@@ -64,14 +57,6 @@ func (g *userGrain) Receive(ctx actor.Context) {
 		if g.broken != nil {
 			ctx.Respond(&pb.Result{Code: uint32(wire.CodeUnavailable), Error: "user state unavailable"})
 			return
-		}
-		if brief := wire.Op(msg.Op) == OpUserGroups; brief != g.brief {
-			g.brief = brief
-			d := g.deps.IdleTimeout
-			if brief {
-				d = min(briefIdle, d)
-			}
-			ctx.SetReceiveTimeout(d)
 		}
 		eff := g.m.Handle(Command{Now: g.deps.Now().UnixMilli(), User: msg.User, Op: wire.Op(msg.Op), Args: msg.Args})
 		res := &pb.Result{Body: eff.Reply}
