@@ -48,6 +48,9 @@ type Config struct {
 	// Gifts is the rate of high-priority messages (gifts) per second sent
 	// alongside the chatter (room); reported separately.
 	Gifts float64 `json:"gifts,omitempty"`
+	// Anonymous makes the room's viewers (every connection but the
+	// sender's) signed-out viewers: a hello without a token (room).
+	Anonymous bool `json:"anonymous,omitempty"`
 	// NoCMID sends without client message ids (no server-side dedup
 	// entry). Real clients send one; this isolates the dedup cost.
 	NoCMID bool `json:"no_cmid,omitempty"`

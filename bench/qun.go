@@ -248,7 +248,14 @@ func (q *qunLoad) open(ctx context.Context, cfg *Config, sh *shape, m *meter) er
 		if sh.room {
 			qr.room, qr.high = true, sh.highSender
 		}
-		c, err := q.dial(ctx, i, client.Options{OnFrame: qr.onFrame, OnClose: onCloseCounter(m)})
+		opts := client.Options{OnFrame: qr.onFrame, OnClose: onCloseCounter(m)}
+		var c *client.Client
+		var err error
+		if sh.room && cfg.Anonymous && i != 0 {
+			c, err = q.dialAnonymous(ctx, opts) // room.go
+		} else {
+			c, err = q.dial(ctx, i, opts)
+		}
 		if err != nil {
 			return err
 		}

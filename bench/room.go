@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/qunchat/qun/client"
 )
@@ -32,6 +33,13 @@ func (q *qunLoad) buildRoom(ctx context.Context, groups [][]int) error {
 	}
 	q.gids = []string{res.Room}
 	return nil
+}
+
+// dialAnonymous connects a signed-out viewer (a hello without a token).
+func (q *qunLoad) dialAnonymous(ctx context.Context, opts client.Options) (*client.Client, error) {
+	opts.Name = "qunbench"
+	opts.DialTimeout = 30 * time.Second
+	return client.Dial(ctx, q.srv.addr, opts)
 }
 
 // onRoomFrame walks a RoomPush like a push, and counts its skipped chatter.

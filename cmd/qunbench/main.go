@@ -74,6 +74,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.Window, "window", 200, "unacknowledged sends per connection (saturation; Qun's limit is 256)")
 	fs.IntVar(&cfg.MergeWindowMS, "windows", 0, "room: the room's merge window in ms (0 = server default 50, -1 = off)")
 	fs.Float64Var(&cfg.Gifts, "gifts", 0, "room: gifts (high priority) per second alongside the chatter; reported per priority")
+	fs.BoolVar(&cfg.Anonymous, "anonymous", false, "room: viewers connect signed out (no token; the server's Room.MaxAnonymous bounds them)")
 	fs.BoolVar(&cfg.NoCMID, "no-cmid", false, "send without client message ids (isolates the server's dedup cost)")
 	fs.StringVar(&cfg.Server, "server", "", "address of a running qund (default: start one)")
 	fs.StringVar(&cfg.Secret, "secret", os.Getenv("QUN_SECRET"), "token secret of --server (QUN_SECRET)")
