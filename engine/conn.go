@@ -79,11 +79,10 @@ type conn struct {
 
 	mu         sync.Mutex
 	queue      [][]byte
-	queued     int         // bytes in queue
-	queuedAt   int64       // unix ns: when queue last went from empty to not (room_viewer.go)
-	writeSince int64       // unix ns: the queuedAt of the batch being written; 0 when none
-	probe      viewerProbe // a room viewer's in-band lag probe (room_viewer.go)
-	early      [][]byte    // pushes held until the welcome is queued (greet)
+	queued     int      // bytes in queue
+	queuedAt   int64    // unix ns: when queue last went from empty to not (room_viewer.go)
+	writeSince int64    // unix ns: the queuedAt of the batch being written; 0 when none
+	early      [][]byte // pushes held until the welcome is queued (greet)
 	greeted    bool
 	closing    bool
 	writing    bool          // a writer goroutine is running (writer.go)
@@ -420,7 +419,6 @@ func (c *conn) handle(t wire.FrameType, body []byte) bool {
 		c.send(wire.FramePong, &p)
 		return true
 	case wire.FramePong:
-		c.probed(body) // room_viewer.go
 		return true
 	case wire.FrameRequest:
 	default:

@@ -191,7 +191,12 @@ func TestRoomSlowReaderIsThinned(t *testing.T) {
 		t.Fatalf("the slow reader was never thinned (%d sends in %v)", len(all), time.Since(start))
 	}
 	t.Logf("thinned after %d sends, %v", thinnedAt, time.Since(start))
-	waitFor(t, 30*time.Second, "the slow reader gets every gift", func() bool { return slow.has(gifts) })
+	waitFor(t, 30*time.Second, "the slow reader gets every gift", func() bool {
+		if _, closed := slow.state(); closed != nil {
+			t.Fatalf("the slow reader was closed: %+v", closed)
+		}
+		return slow.has(gifts)
+	})
 	waitFor(t, 30*time.Second, "the fast reader gets every message", func() bool { return fv.has(all) })
 	skipped, closed := slow.state()
 	if closed != nil {
