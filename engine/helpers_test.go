@@ -128,6 +128,13 @@ func texts(ms []wire.Message) []string {
 // it, and all start at once (each Start waits for the n members).
 func startCluster(t testing.TB, n int) []*engine.Engine {
 	t.Helper()
+	return startClusterWith(t, n, nil)
+}
+
+// startClusterWith is startCluster with tweak applied to each node's
+// config.
+func startClusterWith(t testing.TB, n int, tweak func(*engine.Config)) []*engine.Engine {
+	t.Helper()
 	seed := freeAddr(t)
 	es := make([]*engine.Engine, n)
 	errs := make(chan error, n)
@@ -136,6 +143,9 @@ func startCluster(t testing.TB, n int) []*engine.Engine {
 		cfg.ClusterSecret = []byte("cluster-secret-0123456789")
 		cfg.BootstrapExpect = n
 		cfg.Replication = true
+		if tweak != nil {
+			tweak(&cfg)
+		}
 		if i == 0 {
 			cfg.GossipAddr = seed
 		} else {

@@ -286,13 +286,8 @@ func TestRoomTwoNodes(t *testing.T) {
 	if raceBuild() {
 		t.Skip("two in-process nodes race inside protoactor/grpc (see TestDiscoveryTwoNodes)")
 	}
-	cfg1 := testConfig("")
-	cfg1.Group.Room.CountEvery = 100 * time.Millisecond
-	e1 := startEngine(t, cfg1)
-	cfg2 := testConfig("")
-	cfg2.Group.Room.CountEvery = 100 * time.Millisecond
-	cfg2.Join = []string{e1.GossipAddr()}
-	e2 := startEngine(t, cfg2)
+	es := startClusterWith(t, 2, func(c *engine.Config) { c.Group.Room.CountEvery = 100 * time.Millisecond })
+	e1, e2 := es[0], es[1]
 	ctx := ctxT(t)
 	room, err := e1.OpenRoom(ctx, "two", "host")
 	if err != nil {

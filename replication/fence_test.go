@@ -189,3 +189,81 @@ func TestFencedAfterRestart(t *testing.T) {
 		t.Fatalf("journal %v, want %v", got, want)
 	}
 }
+
+// A deposed leader that does not know it yet (cut off, its clock stopped)
+// still holds the old history locally, but its activation's ConfirmRead
+// never lets it serve it: the read fails once it learns, while the new
+// leader confirms at once and reads the newer history.
+func TestConfirmReadOnDeposedLeader(t *testing.T) {
+	net, nodes := memCluster(t, 3, nil)
+	shard := ShardOf(testStream, 4)
+	old := awaitLeader(t, nodes, shard)
+	act := old.node.StoreFor(shard, old.node.Leader(shard).Term)
+	if _, _, err := act.LoadSnapshot(testStream); err != nil {
+		t.Fatal(err)
+	}
+	if err := commitVia(t, act, events(testStream, 1, 2)); err != nil {
+		t.Fatal(err)
+	}
+	confirm := func(s *ShardStore) chan error {
+		ch := make(chan error, 1)
+		s.ConfirmRead(func(err error) { ch <- err })
+		return ch
+	}
+	if err := <-confirm(act); err != nil {
+		t.Fatalf("read on the leader: %v", err)
+	}
+	net.setCut(old.id, true)
+	rest := others(nodes, old)
+	var nl *testNode
+	waitFor(t, rest, 300, "a new leader among the others", func() bool {
+		nl = leaderOf(rest, shard)
+		return nl != nil
+	})
+	if err := commit(t, nl, shard, events(testStream, 3, 3)); err != nil {
+		t.Fatal(err)
+	}
+	if !old.node.Leader(shard).Local || !contiguous(journal(t, old.store, testStream), 2) {
+		t.Fatal("the old leader should still believe it leads, with the old history")
+	}
+	read := confirm(act)
+	// The others' clocks run for a while: the read stays unanswered (its
+	// ReadIndex cannot reach a quorum) or fails, never succeeds.
+	for i := 0; i < 20 && len(read) == 0; i++ {
+		for _, tn := range rest {
+			tn.node.Tick()
+		}
+		for j := 0; j < 10 && len(read) == 0; j++ {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	select {
+	case err := <-read:
+		if err == nil {
+			t.Fatal("a deposed leader confirmed a read")
+		}
+	default:
+	}
+	// Its clock runs again: it steps down (check quorum), the read fails.
+	waitFor(t, []*testNode{old}, 300, "the deposed leader to step down", func() bool { return !old.node.Leader(shard).Local })
+	select {
+	case err := <-read:
+		if err == nil {
+			t.Fatal("a deposed leader confirmed a read")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the deposed leader's read never failed")
+	}
+	if err := <-confirm(act); err == nil {
+		t.Fatal("a read confirmed after the step-down")
+	}
+	// The new leader's activation confirms and sees seq 3.
+	na := nl.node.StoreFor(shard, nl.node.Leader(shard).Term)
+	if err := <-confirm(na); err != nil {
+		t.Fatalf("read on the new leader: %v", err)
+	}
+	if !contiguous(journal(t, nl.store, testStream), 3) {
+		t.Fatal("the new leader lacks seq 3")
+	}
+	net.setCut(old.id, false)
+}

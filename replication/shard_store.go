@@ -157,6 +157,22 @@ func (s *ShardStore) reading(stream string) {
 	s.streams[stream] = &streamFence{last: last, read: true}
 }
 
+// ConfirmRead calls done(nil), on the node loop goroutine, once a raft
+// ReadIndex (batched with the round's other reads) confirmed that this
+// replica still leads the shard at the activation's epoch and applied
+// everything committed when it was asked: local reads made after it see
+// every write acknowledged before it. Otherwise done gets ErrNotLeader,
+// ErrLeadershipLost, ErrStaleEpoch or ErrClosed: a deposed activation must
+// not serve reads. (actors.ReadConfirmer)
+func (s *ShardStore) ConfirmRead(done func(error)) {
+	s.n.ReadIndex(s.shard, func(err error) {
+		if err == nil && s.n.Leader(s.shard).Term != s.epoch {
+			err = ErrStaleEpoch
+		}
+		done(err)
+	})
+}
+
 // LoadSnapshot implements persistence.Store.
 func (s *ShardStore) LoadSnapshot(stream string) (persistence.Snapshot, bool, error) {
 	s.reading(stream)
