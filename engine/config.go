@@ -37,9 +37,10 @@ type Config struct {
 	// WSHandler, if set, serves every path of the WebSocket listener but
 	// /ws (qund serves its web console there). Default nil: 404.
 	WSHandler http.Handler
-	// DataDir holds the Pebble database and the generated token secret.
-	// Empty means an in-memory store (nothing survives Close: for tests and
-	// demos). Default "qun-data".
+	// DataDir holds the Pebble database (the node's replicas of its shards
+	// and their raft logs) and the generated token secret. Empty means
+	// Pebble on an in-memory file system (nothing survives Close: for tests
+	// and demos). Default "qun-data".
 	DataDir string
 	// Secret signs and checks client tokens (HMAC-SHA256). Empty: read
 	// DataDir/secret, creating it (random, mode 0600) on first start; with no
@@ -133,11 +134,11 @@ type Config struct {
 	// Fans configures fan groups and creator tools. Default
 	// DefaultFanConfig().
 	Fans FanConfig
-	// Replication turns on replicated storage (EXPERIMENTAL, see
-	// docs/architecture.md): grains persist through their shard's raft
-	// group and run on its leader; a lone node is a cluster of one. The
-	// fields below apply only with it. Default false: node-local storage.
-	Replication bool
+	// Storage is always replicated (docs/architecture.md): grains persist
+	// through their shard's raft group and run on its leader; a lone node
+	// is a cluster of one (R = 1) through the same code path. The fields
+	// below configure it.
+	//
 	// RaftAddr is the address of this node's raft transport (replication
 	// between nodes, authenticated with ClusterSecret). Default
 	// "127.0.0.1:0" (also when empty). Not loopback: needs ClusterSecret.
@@ -219,7 +220,7 @@ func (c *Config) Validate() error {
 			return bad("raft address %q is not loopback: configure a cluster secret", c.RaftAddr)
 		}
 	}
-	if c.Replication && len(c.Join) > 0 && c.BootstrapExpect < 2 {
+	if len(c.Join) > 0 && c.BootstrapExpect < 2 {
 		return bad("Join needs BootstrapExpect >= 2: a cluster forms at bootstrap, a node cannot join a formed cluster yet")
 	}
 	if c.BootstrapExpect > 1 && len(c.ClusterSecret) == 0 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -25,8 +24,6 @@ func testConfig(dir string) engine.Config {
 	// limits_test.go and ratelimit_internal_test.go cover the limits: the
 	// other tests send, join and connect as fast as they can.
 	cfg.Limits = engine.UnlimitedLimits()
-	// QUN_TEST_REPLICATION=1 runs every test with replication on.
-	cfg.Replication = os.Getenv("QUN_TEST_REPLICATION") != ""
 	return cfg
 }
 
@@ -142,7 +139,6 @@ func startClusterWith(t testing.TB, n int, tweak func(*engine.Config)) []*engine
 		cfg := testConfig("")
 		cfg.ClusterSecret = []byte("cluster-secret-0123456789")
 		cfg.BootstrapExpect = n
-		cfg.Replication = true
 		if tweak != nil {
 			tweak(&cfg)
 		}
