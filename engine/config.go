@@ -147,7 +147,8 @@ type Config struct {
 	// node with a fresh data dir waits (up to BootstrapTimeout) until it
 	// sees that many members, all with BootstrapExpect set alike, and
 	// places every shard's replicas on them. 0 or 1: a lone node (R = 1).
-	// More than 1 needs ClusterSecret. Ignored once the data dir is
+	// More than 1 needs ClusterSecret, and Secret (or Hooks.Auth) so that
+	// every node accepts the same tokens. Ignored once the data dir is
 	// bootstrapped. Default 0.
 	BootstrapExpect int
 	// BootstrapTimeout bounds that wait. Default 2 min (also when zero).
@@ -225,6 +226,11 @@ func (c *Config) Validate() error {
 	}
 	if c.BootstrapExpect > 1 && len(c.ClusterSecret) == 0 {
 		return bad("BootstrapExpect %d: a cluster of more than one node needs a cluster secret", c.BootstrapExpect)
+	}
+	if c.BootstrapExpect > 1 && len(c.Secret) == 0 && c.Hooks.Auth == nil {
+		// A generated secret is per node: a client moving to another node
+		// (its node died) would have its token refused.
+		return bad("BootstrapExpect %d: every node must accept the same tokens: configure the same Secret on each (or Hooks.Auth)", c.BootstrapExpect)
 	}
 	if c.BootstrapExpect < 0 || c.BootstrapExpect > 64 || c.Replicas < 0 || c.Replicas > 7 || c.BootstrapTimeout < 0 || c.Shards > 4096 {
 		return bad("BootstrapExpect %d (0..64), Replicas %d (0..7), Shards %d (0..4096), BootstrapTimeout %v (>= 0)", c.BootstrapExpect, c.Replicas, c.Shards, c.BootstrapTimeout)

@@ -44,3 +44,4 @@ func TestHistoryConfirmsLeadership(t *testing.T) {
 		t.Fatalf("resync once cut off: %+v %v; want the group unavailable, nothing sent", r, err)
 	}
 }
+
