@@ -44,4 +44,3 @@ func TestHistoryConfirmsLeadership(t *testing.T) {
 		t.Fatalf("resync once cut off: %+v %v; want the group unavailable, nothing sent", r, err)
 	}
 }
-
