@@ -75,6 +75,13 @@ type Config struct {
 	// process: ServerProfile asks it for its own profile instead.
 	CPUProfile    string `json:"-"`
 	ServerProfile string `json:"-"`
+	// Replication starts the server with replicated storage
+	// (engine.Config.Replication; a lone node runs R = 1).
+	Replication bool `json:"replication,omitempty"`
+	// Cluster, when above 1, spawns that many nodes with replication
+	// (R = min(3, Cluster)) on loopback and spreads the clients over them
+	// (persist only).
+	Cluster int `json:"cluster,omitempty"`
 	// Progress receives a live progress line; nil for none.
 	Progress io.Writer `json:"-"`
 	// ProgressEvery is the progress period. Default 1 s.

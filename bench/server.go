@@ -40,12 +40,13 @@ const MaxMembers = 1 << 20
 // starts, in-process or as a child: the defaults (durable Pebble store)
 // except a loopback listener on a free port, the member limit, and no
 // friend or tier limits on creating groups.
-func serverConfig(dir string, secret []byte, metrics prometheus.Registerer) engine.Config {
+func serverConfig(dir string, secret []byte, metrics prometheus.Registerer, repl replOpts) engine.Config {
 	cfg := engine.DefaultConfig()
 	cfg.Metrics = metrics // nil: off
 	cfg.Listen = "127.0.0.1:0"
 	cfg.DataDir = dir
 	cfg.Secret = secret
+	repl.apply(&cfg)
 	cfg.Group.MaxMembers = MaxMembers
 	// No host social graph or account tiers in a benchmark: anyone may
 	// create as many groups, of any size, as the scenario needs.
@@ -96,14 +97,14 @@ func startQun(ctx context.Context, cfg *Config) (*qunServer, error) {
 	secret := []byte(hex.EncodeToString(raw))
 	s := &qunServer{secret: secret, dir: dir, metrics: cfg.Metrics}
 	if cfg.Spawn {
-		err = s.spawn(ctx)
+		err = s.spawn(ctx, replOpts{On: cfg.Replication})
 	} else {
 		s.mode = ModeInProcess
 		var reg prometheus.Registerer
 		if cfg.Metrics {
 			reg = prometheus.NewRegistry()
 		}
-		s.eng, err = engine.New(serverConfig(dir, secret, reg))
+		s.eng, err = engine.New(serverConfig(dir, secret, reg, replOpts{On: cfg.Replication}))
 		if err == nil {
 			sctx, cancel := context.WithTimeout(ctx, time.Minute)
 			err = s.eng.Start(sctx)
@@ -125,17 +126,18 @@ func startQun(ctx context.Context, cfg *Config) (*qunServer, error) {
 const childEnv = "QUNBENCH_SERVE"
 
 type childSpec struct {
-	Dir     string `json:"dir"`
-	Secret  string `json:"secret"`
-	Metrics bool   `json:"metrics"`
+	Dir     string   `json:"dir"`
+	Secret  string   `json:"secret"`
+	Metrics bool     `json:"metrics"`
+	Repl    replOpts `json:"repl"`
 }
 
-func (s *qunServer) spawn(ctx context.Context) error {
+func (s *qunServer) spawn(ctx context.Context, repl replOpts) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	spec, _ := json.Marshal(childSpec{Dir: s.dir, Secret: string(s.secret), Metrics: s.metrics})
+	spec, _ := json.Marshal(childSpec{Dir: s.dir, Secret: string(s.secret), Metrics: s.metrics, Repl: repl})
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), childEnv+"="+string(spec))
 	cmd.Stderr = os.Stderr
@@ -323,7 +325,7 @@ func serveChild(spec string) int {
 	if reg != nil {
 		rr = reg
 	}
-	e, err := engine.New(serverConfig(cs.Dir, []byte(cs.Secret), rr))
+	e, err := engine.New(serverConfig(cs.Dir, []byte(cs.Secret), rr, cs.Repl))
 	if err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		err = e.Start(ctx)

@@ -84,6 +84,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.NatsServer, "nats-server", "", "nats-server binary (default: PATH, /usr/sbin)")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of this process during the last Qun window (in-process: server and load generator)")
 	fs.StringVar(&cfg.ServerProfile, "server-cpuprofile", "", "with --spawn: the server writes a CPU profile of the last Qun window here")
+	fs.BoolVar(&cfg.Replication, "replication", false, "the started server uses replicated storage (a lone node: R = 1; qund --replication on)")
+	fs.IntVar(&cfg.Cluster, "cluster", 0, "persist: spawn this many qund nodes with replication (R = 3) on loopback and spread the clients over them")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
 	quiet := fs.Bool("quiet", false, "no progress line")
 	htmlOut := fs.String("html", "", "also write a self-contained HTML report of the run to this file (latency percentile and throughput plots, the figures)")
