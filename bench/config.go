@@ -132,6 +132,9 @@ func Defaults(cfg Config) Config {
 	def(&cfg.Payload, 100)
 	def(&cfg.Window, 200)
 	def(&cfg.Rounds, 2)
+	if cfg.Cluster > 1 { // a cluster is spawned, with replication
+		cfg.Spawn, cfg.Replication = true, true
+	}
 	if cfg.Duration == 0 {
 		cfg.Duration = 10 * time.Second
 	}
@@ -173,6 +176,12 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--vs nats-js (JetStream) is for persist only; use --vs nats")
 	case c.Rounds < 1 || c.Rounds > 20:
 		return fmt.Errorf("--rounds must be in [1, 20]")
+	case c.Cluster < 0 || c.Cluster > 7:
+		return fmt.Errorf("--cluster must be in [0, 7] nodes")
+	case c.Cluster > 1 && c.Scenario != "persist":
+		return fmt.Errorf("--cluster is for persist only")
+	case c.Cluster > 1 && c.Server != "":
+		return fmt.Errorf("--cluster spawns its nodes: it excludes --server")
 	case c.Server != "" && c.Spawn:
 		return fmt.Errorf("--server and --spawn exclude each other")
 	case c.Server != "" && c.Secret == "":

@@ -210,7 +210,7 @@ func (q *qunLoad) dial(ctx context.Context, i int, opts client.Options) (*client
 	opts.Token = tok
 	opts.Name = "qunbench"
 	opts.DialTimeout = 30 * time.Second
-	return client.Dial(ctx, q.srv.addr, opts)
+	return client.Dial(ctx, q.srv.addrFor(i), opts)
 }
 
 // fdNeed is how many descriptors this process needs for n connections.

@@ -82,6 +82,18 @@ type qunServer struct {
 	prof   *os.File
 	// metrics: the server registers its Prometheus series (Config.Metrics).
 	metrics bool
+	// peers are the other nodes of a spawned cluster (Config.Cluster);
+	// addrs are every node's client address, this one first.
+	peers []*qunServer
+	addrs []string
+}
+
+// addrFor is the node client i connects to: spread over a cluster's nodes.
+func (s *qunServer) addrFor(i int) string {
+	if len(s.addrs) > 1 {
+		return s.addrs[i%len(s.addrs)]
+	}
+	return s.addr
 }
 
 func startQun(ctx context.Context, cfg *Config) (*qunServer, error) {
@@ -96,7 +108,9 @@ func startQun(ctx context.Context, cfg *Config) (*qunServer, error) {
 	_, _ = rand.Read(raw)
 	secret := []byte(hex.EncodeToString(raw))
 	s := &qunServer{secret: secret, dir: dir, metrics: cfg.Metrics}
-	if cfg.Spawn {
+	if cfg.Cluster > 1 {
+		err = s.spawnCluster(ctx, cfg)
+	} else if cfg.Spawn {
 		err = s.spawn(ctx, replOpts{On: cfg.Replication})
 	} else {
 		s.mode = ModeInProcess
@@ -133,6 +147,14 @@ type childSpec struct {
 }
 
 func (s *qunServer) spawn(ctx context.Context, repl replOpts) error {
+	if err := s.spawnStart(repl); err != nil {
+		return err
+	}
+	return s.awaitListening(ctx)
+}
+
+// spawnStart starts the child server process.
+func (s *qunServer) spawnStart(repl replOpts) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
@@ -153,7 +175,12 @@ func (s *qunServer) spawn(ctx context.Context, repl replOpts) error {
 		return fmt.Errorf("spawn server: %w", err)
 	}
 	s.cmd, s.ctlIn, s.ctlOut, s.mode, s.proc = cmd, in, bufio.NewReader(out), ModeSpawn, proc{pid: cmd.Process.Pid}
-	line, err := s.readLine(ctx, time.Minute)
+	return nil
+}
+
+// awaitListening reads the child's first line: its client address.
+func (s *qunServer) awaitListening(ctx context.Context) error {
+	line, err := s.readLine(ctx, 2*time.Minute)
 	if err != nil {
 		return fmt.Errorf("spawned server did not start: %w", err)
 	}
@@ -202,6 +229,9 @@ func (s *qunServer) stats(gc bool) (serverStats, error) {
 	case ModeInProcess:
 		return localStats(s.eng, gc), nil
 	case ModeSpawn:
+		if len(s.peers) > 0 {
+			return s.clusterStats(gc)
+		}
 		c := "stats"
 		if gc {
 			c = "mem"
@@ -238,6 +268,11 @@ func (s *qunServer) startProfile(path string) error {
 	switch s.mode {
 	case ModeSpawn:
 		_, err := s.control("profile-start " + path)
+		for i, p := range s.peers {
+			if err == nil {
+				_, err = p.control(fmt.Sprintf("profile-start %s.node%d", path, i+1))
+			}
+		}
 		return err
 	case ModeInProcess:
 		f, err := os.Create(path)
@@ -258,6 +293,9 @@ func (s *qunServer) stopProfile() {
 	switch s.mode {
 	case ModeSpawn:
 		_, _ = s.control("profile-stop")
+		for _, p := range s.peers {
+			_, _ = p.control("profile-stop")
+		}
 	case ModeInProcess:
 		if s.prof != nil {
 			pprof.StopCPUProfile()
@@ -272,6 +310,9 @@ func (s *qunServer) token(user string) (string, error) {
 }
 
 func (s *qunServer) close() {
+	for _, p := range s.peers {
+		p.close()
+	}
 	if s.eng != nil {
 		_ = s.eng.Close()
 	}
@@ -369,6 +410,8 @@ func serveChild(spec string) int {
 				prof = nil
 			}
 			fmt.Println("ok")
+		case "leaders":
+			fmt.Println(leadersLine(e))
 		case "quit":
 			_ = e.Close()
 			fmt.Println("bye")
