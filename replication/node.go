@@ -69,6 +69,7 @@ type Node struct {
 	ops       []persistence.RawOp
 	outMsgs   map[uint64][]Envelope
 	active    []*replica
+	arena     []byte            // the round's log keys and entries, reused
 	batch     persistence.Batch // the round's, reused
 	commitErr chan error        // the round's commit outcome
 	committed func(error)       // sends to commitErr (one closure, made once)

@@ -111,6 +111,10 @@ func (n *Node) snapshot(r *replica) (*pb.Snapshot, error) {
 func (n *Node) round() (synced bool, err error) {
 	active := n.active[:0]
 	ops := n.ops[:0]
+	if cap(n.arena) > maxArena {
+		n.arena = nil
+	}
+	n.arena = n.arena[:0]
 	needSync := false
 	for _, r := range n.replicas {
 		if !r.rn.HasReady() && !r.persistApplied {
@@ -186,6 +190,16 @@ func (n *Node) round() (synced bool, err error) {
 	return needSync && len(ops) > 0, nil
 }
 
+// maxArena bounds the round arena kept between rounds.
+const maxArena = 4 << 20
+
+// appendLogKey appends logKey(shard, index) to dst.
+func appendLogKey(dst []byte, shard uint32, index uint64) []byte {
+	dst = append(dst, persistence.RawTag, subLog)
+	dst = binary.BigEndian.AppendUint32(dst, shard)
+	return binary.BigEndian.AppendUint64(dst, index)
+}
+
 // needsSync reports whether r's Ready holds anything raft requires durable
 // before its messages leave or its entries count as stable: log entries, a
 // snapshot, or a hard state whose term or vote changed. The commit index
@@ -222,11 +236,17 @@ func (n *Node) prepare(r *replica, ops []persistence.RawOp) ([]persistence.RawOp
 			ops = append(ops, persistence.RawOp{Kind: persistence.RawDeleteRange, Key: lo, End: hi})
 		}
 		for _, e := range rd.Entries {
-			b, err := proto.Marshal(e)
-			if err != nil {
+			// Key and value go into the round's arena: no allocation per
+			// entry (Pebble copies them before the round's commit returns).
+			start := len(n.arena)
+			n.arena = appendLogKey(n.arena, r.shard, e.GetIndex())
+			mid := len(n.arena)
+			var err error
+			if n.arena, err = (proto.MarshalOptions{}).MarshalAppend(n.arena, e); err != nil {
 				return ops, err
 			}
-			ops = append(ops, persistence.RawOp{Kind: persistence.RawSet, Key: logKey(r.shard, e.GetIndex()), Value: b})
+			end := len(n.arena)
+			ops = append(ops, persistence.RawOp{Kind: persistence.RawSet, Key: n.arena[start:mid:mid], Value: n.arena[mid:end:end]})
 		}
 		if err := r.st.Append(rd.Entries); err != nil {
 			return ops, fmt.Errorf("replication: shard %d append: %w", r.shard, err)
