@@ -176,7 +176,7 @@ func printClusterStatus(w io.Writer, addr string, st engine.ReplicationStatus) {
 				}
 			}
 			lag = fmt.Sprintf("%d", worst)
-			if who != 0 {
+			if who != 0 && worst > 0 {
 				lag = fmt.Sprintf("%d (store %d)", worst, who)
 			}
 		}
