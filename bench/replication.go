@@ -99,6 +99,7 @@ func (s *qunServer) spawnCluster(ctx context.Context, cfg *Config) error {
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		shards, led, known := 0, 0, -1 // known: the fewest over the nodes
+		var per []int
 		for _, node := range nodes {
 			line, err := node.control("leaders")
 			if err != nil {
@@ -109,11 +110,13 @@ func (s *qunServer) spawnCluster(ctx context.Context, cfg *Config) error {
 				return fmt.Errorf("node %s: %s", node.addr, line)
 			}
 			shards, led = max(shards, st.Shards), led+st.Led
+			per = append(per, st.Led)
 			if known < 0 || st.Known < known {
 				known = st.Known
 			}
 		}
 		if shards > 0 && led >= shards && known >= shards {
+			say(cfg, "every shard has a leader; shards led per node: %v", per)
 			return nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
