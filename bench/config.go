@@ -72,7 +72,8 @@ type Config struct {
 	NatsServer string `json:"-"`
 	// CPUProfile, if set, writes a CPU profile of this process during each
 	// Qun window (the last round wins). With Spawn the server is another
-	// process: ServerProfile asks it for its own profile instead.
+	// process: ServerProfile asks it for its own profile instead (with
+	// Cluster, node N > 0 writes ServerProfile + ".nodeN").
 	CPUProfile    string `json:"-"`
 	ServerProfile string `json:"-"`
 	// Replication starts the server with replicated storage
