@@ -23,6 +23,9 @@ func TestPersistCluster(t *testing.T) {
 	if rep.ServerCPU <= 0 {
 		t.Errorf("server CPU %v s: want the three children's", rep.ServerCPU)
 	}
+	if !strings.Contains(strings.Join(rep.Notes, " "), "a cluster of 3 spawned nodes") {
+		t.Errorf("notes %q do not describe the cluster", rep.Notes)
+	}
 	noFailures(t, &rep.Result)
 	if cfg.Vs == "" {
 		return
