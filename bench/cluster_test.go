@@ -17,8 +17,8 @@ func TestPersistCluster(t *testing.T) {
 	if rep.Mode != ModeSpawn || rep.Sends == 0 || rep.Latency.N == 0 {
 		t.Fatalf("mode %s, sends %d, latencies %d", rep.Mode, rep.Sends, rep.Latency.N)
 	}
-	if !rep.Config.Replication || !rep.Config.Spawn {
-		t.Errorf("a cluster run must spawn replicated nodes: %+v", rep.Config)
+	if !rep.Config.Spawn || rep.Config.Cluster != 3 {
+		t.Errorf("a cluster run must spawn its nodes: %+v", rep.Config)
 	}
 	if rep.ServerCPU <= 0 {
 		t.Errorf("server CPU %v s: want the three children's", rep.ServerCPU)

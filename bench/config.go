@@ -76,9 +76,6 @@ type Config struct {
 	// Cluster, node N > 0 writes ServerProfile + ".nodeN").
 	CPUProfile    string `json:"-"`
 	ServerProfile string `json:"-"`
-	// Replication starts the server with replicated storage
-	// (engine.Config.Replication; a lone node runs R = 1).
-	Replication bool `json:"replication,omitempty"`
 	// Cluster, when above 1, spawns that many nodes with replication
 	// (R = min(3, Cluster)) on loopback and spreads the clients over them
 	// (persist only).
@@ -134,7 +131,7 @@ func Defaults(cfg Config) Config {
 	def(&cfg.Window, 200)
 	def(&cfg.Rounds, 2)
 	if cfg.Cluster > 1 { // a cluster is spawned, with replication
-		cfg.Spawn, cfg.Replication = true, true
+		cfg.Spawn = true
 	}
 	if cfg.Duration == 0 {
 		cfg.Duration = 10 * time.Second

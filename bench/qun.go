@@ -197,8 +197,6 @@ func (q *qunLoad) notes() []string {
 	if q.srv != nil && len(q.srv.peers) > 0 {
 		n = append(n, fmt.Sprintf("a cluster of %d spawned nodes with replication (R = %d), clients spread over them; an ack waits for a quorum's fsync; server CPU and RSS are the nodes' sums",
 			len(q.srv.peers)+1, ClusterReplicas(len(q.srv.peers)+1)))
-	} else if q.srv != nil && q.cfg != nil && q.cfg.Replication {
-		n = append(n, "replicated storage on a lone node (R = 1)")
 	}
 	if q.srv != nil && q.srv.mode == ModeExternal {
 		n = append(n, "external server: CPU and memory are not measured")

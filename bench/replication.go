@@ -16,9 +16,6 @@ import (
 
 // replOpts are the replication settings of a server qunbench starts.
 type replOpts struct {
-	// On turns replicated storage on (engine.Config.Replication): a lone
-	// node is a cluster of one (R = 1).
-	On bool `json:"on,omitempty"`
 	// Gossip and Raft are this node's addresses in a spawned cluster
 	// (empty: the engine's loopback defaults).
 	Gossip string `json:"gossip,omitempty"`
@@ -31,10 +28,6 @@ type replOpts struct {
 }
 
 func (r replOpts) apply(cfg *engine.Config) {
-	if !r.On {
-		return
-	}
-	cfg.Replication = true
 	if r.Gossip != "" {
 		cfg.GossipAddr = r.Gossip
 	}
@@ -81,7 +74,7 @@ func (s *qunServer) spawnCluster(ctx context.Context, cfg *Config) error {
 		nodes = append(nodes, p)
 	}
 	for i, node := range nodes {
-		err := node.spawnStart(replOpts{On: true, Gossip: gossip[i], Join: gossip, Expect: n, ClusterSecret: clusterSecret})
+		err := node.spawnStart(replOpts{Gossip: gossip[i], Join: gossip, Expect: n, ClusterSecret: clusterSecret})
 		if err != nil {
 			return err
 		}

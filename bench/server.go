@@ -111,14 +111,14 @@ func startQun(ctx context.Context, cfg *Config) (*qunServer, error) {
 	if cfg.Cluster > 1 {
 		err = s.spawnCluster(ctx, cfg)
 	} else if cfg.Spawn {
-		err = s.spawn(ctx, replOpts{On: cfg.Replication})
+		err = s.spawn(ctx, replOpts{})
 	} else {
 		s.mode = ModeInProcess
 		var reg prometheus.Registerer
 		if cfg.Metrics {
 			reg = prometheus.NewRegistry()
 		}
-		s.eng, err = engine.New(serverConfig(dir, secret, reg, replOpts{On: cfg.Replication}))
+		s.eng, err = engine.New(serverConfig(dir, secret, reg, replOpts{}))
 		if err == nil {
 			sctx, cancel := context.WithTimeout(ctx, time.Minute)
 			err = s.eng.Start(sctx)

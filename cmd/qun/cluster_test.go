@@ -16,12 +16,11 @@ import (
 	"github.com/qunchat/qun/internal/testserver"
 )
 
-// TestClusterStatus runs qun cluster status against a replicated node's
+// TestClusterStatus runs qun cluster status against a node's
 // admin listener, wired as qund wires it (GET /cluster serves
 // Engine.ReplicationStatus behind the admin token).
 func TestClusterStatus(t *testing.T) {
 	cfg := testserver.Config(t.TempDir())
-	cfg.Replication = true
 	cfg.Shards = 8
 	e := testserver.Start(t, cfg)
 	const token = "admin-token-0123456789"

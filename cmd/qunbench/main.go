@@ -8,7 +8,7 @@
 //	qunbench connect --conns 5000 --rate 1000 --join 1 --spawn --vs nats
 //	qunbench resync --conns 500 --groups 4 --missed 100
 //	qunbench persist --groups 1000 --senders 16 --vs nats
-//	qunbench persist --groups 100 --spawn --replication     # R = 1: a lone replicated node
+//	qunbench persist --groups 100 --spawn                   # a lone node: R = 1
 //	qunbench persist --cluster 3 --vs nats-js               # 3 replicated nodes (R = 3) vs JetStream R3
 //	qunbench fanout --vs nats --html report.html   # plots: latency percentiles, deliveries/s over time
 //
@@ -86,7 +86,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.NatsServer, "nats-server", "", "nats-server binary (default: PATH, /usr/sbin)")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of this process during the last Qun window (in-process: server and load generator)")
 	fs.StringVar(&cfg.ServerProfile, "server-cpuprofile", "", "with --spawn: the server writes a CPU profile of the last Qun window here (--cluster: node 0 here, node N to FILE.nodeN)")
-	fs.BoolVar(&cfg.Replication, "replication", false, "the started server uses replicated storage (a lone node: R = 1; qund --replication on)")
 	fs.IntVar(&cfg.Cluster, "cluster", 0, "persist: spawn this many qund nodes with replication (R = 3) on loopback and spread the clients over them")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
 	quiet := fs.Bool("quiet", false, "no progress line")
