@@ -327,6 +327,7 @@ func (g *groupGrain) onPersisted(ctx actor.Context, p *persisted) {
 		}
 	}
 	g.replies = kept
+	g.sendAnswers() // before the pushes, as single answers go
 	n := 0
 	for n < len(g.pushes) && g.pushes[n].seq <= d {
 		n++

@@ -106,7 +106,7 @@ func (c *conn) gather(id uint32, p pending) {
 		i++
 	}
 	if i == len(gs) {
-		c.batch.groups = append(gs, gathered{group: p.group})
+		c.batch.groups = append(gs, gathered{group: p.group, calls: make([]*pb.Call, 0, 8), corr: make([]uint64, 0, 8)})
 	}
 	g := &c.batch.groups[i]
 	g.calls = append(g.calls, p.call)

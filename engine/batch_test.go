@@ -2,6 +2,8 @@ package engine_test
 
 import (
 	"fmt"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -116,8 +118,10 @@ func burst(t *testing.T, rc *rawConn, firstID uint32, reqs []pipelined) {
 	}
 }
 
+var cmids atomic.Int64
+
 func sendArgs(g, text string) *wire.SendArgs {
-	return &wire.SendArgs{Group: g, CMID: fmt.Sprintf("%s-%s", g, text), Type: wire.MsgText, Body: wire.Body{Text: &wire.TextBody{Text: text}}}
+	return &wire.SendArgs{Group: g, CMID: fmt.Sprint("m", cmids.Add(1)), Type: wire.MsgText, Body: wire.Body{Text: &wire.TextBody{Text: text}}}
 }
 
 // TestPipelinedRequestsAreBatchedInOrder: sends to two groups, reads and
@@ -275,6 +279,30 @@ func TestBatchRepliesAcrossNodes(t *testing.T) {
 			{op: wire.OpSend, args: sendArgs(local, fmt.Sprint("l", round)), group: local},
 			{op: wire.OpSend, args: sendArgs(remote, fmt.Sprint("s", round)), group: remote},
 			{op: wire.OpGroupInfo, args: &wire.GroupArgs{Group: remote}},
+		}
+		burst(t, rc, id, reqs)
+		id += uint32(len(reqs))
+	}
+}
+
+// TestLongBurstsKeepFrameBoundaries: bursts of many frames of varied sizes
+// (far more than the small read buffer holds) move the reader to its busy
+// buffer mid-frame and back when idle; every request is still read whole,
+// batched and answered in order.
+func TestLongBurstsKeepFrameBoundaries(t *testing.T) {
+	e := startEngine(t, testConfig(""))
+	alice := dial(t, e, "alice", nil)
+	g1, _ := alice.CreateGroup(ctxT(t), "one")
+	g2, _ := alice.CreateGroup(ctxT(t), "two")
+	rc := rawDial(t, e)
+	rc.hello("alice", e)
+	id := uint32(1)
+	for round := range 5 {
+		var reqs []pipelined
+		for i := range 60 {
+			g := []string{g1, g2}[i%3/2]
+			text := fmt.Sprintf("%d-%d-%s", round, i, strings.Repeat("x", i*7%90))
+			reqs = append(reqs, pipelined{op: wire.OpSend, args: sendArgs(g, text), group: g})
 		}
 		burst(t, rc, id, reqs)
 		id += uint32(len(reqs))

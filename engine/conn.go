@@ -269,10 +269,13 @@ func (c *conn) readLoop() {
 	}
 	var buf []byte
 	max := c.e.cfg.MaxFrameSize
+	frames := 0 // read since the buffer last ran out
 	for c.reading.Load() {
 		if !frameReady(r) {
 			c.flushGathered() // what was read goes out before the reader may block (batch.go)
+			r, frames = c.grow(r, frames), 0
 		}
+		frames++
 		_ = c.nc.SetReadDeadline(time.Now().Add(c.e.cfg.IdleTimeout))
 		if r.Buffered() == 0 {
 			// Nothing read ahead: wait for traffic without buffers (reader.go).
