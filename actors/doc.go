@@ -44,7 +44,8 @@
 // the store, scanned every TimerPeriod, waking groups that are due).
 //
 // Around it: group_grain.go carries a machine's effects out (every grain
-// kind runs on dispatcher.go's warm workers); encoded.go
+// kind runs on dispatcher.go's warm workers), batch.go runs a connection's
+// pb.Batch of calls and answers them in pb.BatchResult messages; encoded.go
 // keeps each message's bytes from when it was written, so journal entries,
 // history pages and push frames splice them instead of decoding and
 // re-encoding; user_machine.go and user_grain.go are the user's; hub.go is
