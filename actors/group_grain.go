@@ -111,6 +111,8 @@ func (g *groupGrain) Receive(ctx actor.Context) {
 		g.onHostDone(ctx, msg)
 	case tick:
 		g.tick(ctx)
+	case *confirmedRead:
+		g.onConfirmedRead(msg)
 	case *actor.Stopping:
 		g.stopTimer()
 	}
@@ -172,6 +174,9 @@ func (g *groupGrain) call(ctx actor.Context, c *pb.Call, to replyTo) {
 
 // carry carries out effects; the reply (if any) goes to to.
 func (g *groupGrain) carry(ctx actor.Context, eff Effects, to replyTo) {
+	if eff.Read != nil && eff.Err == nil && g.confirmRead(eff.Read, to) {
+		return // answered once confirmed (read_confirm.go)
+	}
 	var res *pb.Result
 	switch {
 	case eff.Err != nil:
