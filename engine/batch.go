@@ -80,11 +80,11 @@ func frameReady(r *bufio.Reader) bool {
 // gather queues a prepared in-order request for its group's next batch and
 // for the awaiter. Called by the reader.
 func (c *conn) gather(id uint32, p pending) {
-	if c.batch.pid == nil {
-		wake := make(chan struct{}, 1)
-		pid, _ := c.e.node.System.ProcessRegistry.Add(replyProc{c}, "qunconn"+c.e.node.System.ProcessRegistry.NextID())
+	if c.batch == nil { // allocated on first use: an idle connection pays one pointer
+		b := &batchState{wake: make(chan struct{}, 1)}
+		b.pid, _ = c.e.node.System.ProcessRegistry.Add(replyProc{c}, "qunconn"+c.e.node.System.ProcessRegistry.NextID())
 		c.mu.Lock()
-		c.batch.pid, c.batch.wake = pid, wake
+		c.batch = b
 		c.mu.Unlock()
 	}
 	c.mu.Lock()
@@ -120,6 +120,9 @@ func (c *conn) gather(id uint32, p pending) {
 // reader before it might block, and before any request that is not sent
 // in order, so that it cannot overtake them.
 func (c *conn) flushGathered() {
+	if c.batch == nil {
+		return
+	}
 	for i := range c.batch.groups {
 		if len(c.batch.groups[i].calls) > 0 {
 			c.sendBatch(&c.batch.groups[i])
@@ -238,6 +241,10 @@ func (c *conn) moved(b *sentBatch) {
 // returned and nothing waits for an answer.
 func (c *conn) releaseReplies() {
 	c.mu.Lock()
+	if c.batch == nil {
+		c.mu.Unlock()
+		return
+	}
 	c.batch.gone = true
 	pid := c.batch.pid
 	if c.awaiting || pid == nil {

@@ -87,7 +87,7 @@ type conn struct {
 	done       bool          // the reader has returned: no writer starts any more
 	waitQ      []awaited     // requests at their grains, oldest first (awaiter.go)
 	awaiting   bool          // the awaiter goroutine runs
-	batch      batchState    // requests gathered per group; the reply process (batch.go)
+	batch      *batchState   // requests gathered per group, the reply process (batch.go); nil until the first in-order request
 	room       chan struct{} // signalled by the writer each time it empties the queue
 	inflight   atomic.Int32
 	reading    atomic.Bool

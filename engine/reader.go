@@ -37,8 +37,8 @@ type firstByte struct {
 	b    byte
 	has  bool
 	one  [1]byte // what an idle reader reads into
-	rest []byte  // carried over from the small buffer (grow)
 	busy bool    // the client pipelines: wake from idle with a busy buffer
+	rest []byte  // carried over from the small buffer (grow)
 }
 
 func (f *firstByte) Read(p []byte) (int, error) {
