@@ -382,7 +382,9 @@ func TestShopAndOrderKinds(t *testing.T) {
 		want wire.GroupKind
 	}{
 		{"shop", func(g *GroupMachine) { g.cs().Shop = true }, wire.KindShop},
-		{"order", func(g *GroupMachine) { g.cs().Order = &orderState{ID: "o9", Buyer: "b", Merchant: "owner", Status: OrderCreated} }, wire.KindOrder},
+		{"order", func(g *GroupMachine) {
+			g.cs().Order = &orderState{ID: "o9", Buyer: "b", Merchant: "owner", Status: OrderCreated}
+		}, wire.KindOrder},
 	} {
 		old := machine(t, "bob")
 		c.old(old)
