@@ -307,10 +307,13 @@ func TestPacketCMID(t *testing.T) {
 	if first.Hold != "g1~a/debit" {
 		t.Fatalf("first send: %+v", first)
 	}
-	// Retry while the debit is pending: waits on the same call.
+	// Retry while the debit is pending: waits on the same call, even with
+	// the open-packet cap reached by the packet itself.
+	m.cfg.Commerce.MaxOpen = 1
 	if e := sendP(2001, "owner", "g1~b"); e.Hold != "g1~a/debit" || len(e.Calls) != 0 || len(e.Aux) != 0 {
 		t.Fatalf("retry while pending: %+v", e)
 	}
+	m.cfg.Commerce.MaxOpen = DefaultCommerceConfig().MaxOpen
 	m.HostDone(2001, first.Calls[0], nil)
 	durable(m)
 	e := sendP(2002, "owner", "g1~c")

@@ -80,6 +80,14 @@ func (g *GroupMachine) openPackets() int {
 
 func (g *GroupMachine) sendPacket(r *req[wire.SendPacketArgs]) Effects {
 	a, cfg := &r.args, g.cfg.Commerce
+	if len(a.CMID) > MaxCMIDLen {
+		return fail(wire.CodeBadRequest, "cmid longer than %d bytes", MaxCMIDLen)
+	}
+	// A retry answers with its packet before any check a new packet must
+	// pass (the open-packet cap counts the packet itself).
+	if p := g.packetByCMID(r.User, a.CMID); p != nil {
+		return g.packetRetry(r.User, p.ID)
+	}
 	if err := g.unmuted(r.User, r.Now); err != nil {
 		return refuse(err)
 	}
@@ -123,12 +131,6 @@ func (g *GroupMachine) sendPacket(r *req[wire.SendPacketArgs]) Effects {
 	}
 	if g.openPackets() >= cfg.MaxOpen {
 		return fail(wire.CodeLimitReached, "a group has at most %d open red packets", cfg.MaxOpen)
-	}
-	if len(a.CMID) > MaxCMIDLen {
-		return fail(wire.CodeBadRequest, "cmid longer than %d bytes", MaxCMIDLen)
-	}
-	if p := g.packetByCMID(r.User, a.CMID); p != nil {
-		return g.packetRetry(r.User, p.ID)
 	}
 	id := r.host.ID
 	if g.refOf(id) != nil || g.hasRef(id) {
