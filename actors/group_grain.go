@@ -108,6 +108,8 @@ func (g *groupGrain) Receive(ctx actor.Context) {
 		g.onHostDone(ctx, msg)
 	case tick:
 		g.tick(ctx)
+	case *confirmedRead:
+		g.onConfirmedRead(ctx, msg)
 	case *actor.Stopping:
 		g.stopTimer()
 	}
@@ -166,6 +168,9 @@ func (g *groupGrain) call(ctx actor.Context, c *pb.Call) {
 
 // carry carries out effects; the reply (if any) goes to to.
 func (g *groupGrain) carry(ctx actor.Context, eff Effects, to *actor.PID) {
+	if eff.Read != nil && eff.Err == nil && g.confirmRead(eff.Read, to) {
+		return // answered once confirmed (read_confirm.go)
+	}
 	var res *pb.Result
 	switch {
 	case eff.Err != nil:

@@ -73,6 +73,8 @@ func TestCommerceCrash(t *testing.T) {
 	)
 	dir := t.TempDir()
 	ledger := filepath.Join(dir, "ledger.jsonl")
+	// One context bounds the whole run (clients, a kill, a restart and the
+	// checks), not one step: longer than ctxT's 20 s.
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	ch := startChild(t, dir)

@@ -43,7 +43,6 @@ func childCluster(cfg *engine.Config) {
 	if n, err := strconv.Atoi(os.Getenv(childExpectEnv)); err == nil {
 		cfg.BootstrapExpect = n
 		cfg.ClusterSecret = testClusterSecret
-		cfg.Replication = true
 	}
 }
 
@@ -368,7 +367,6 @@ func TestReplicatedKill9(t *testing.T) {
 // leads every shard (R = 1), and its grains persist through them.
 func TestLoneNodeReplicationStatus(t *testing.T) {
 	cfg := testConfig(t.TempDir())
-	cfg.Replication = true
 	e := startEngine(t, cfg)
 	c := dial(t, e, "alice", nil)
 	g, err := c.CreateGroup(ctxT(t), "solo")
