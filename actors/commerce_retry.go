@@ -104,11 +104,9 @@ func (g *GroupMachine) nextRetry() int64 {
 // deadline or the earliest backoff to end after now (0 = none). A backoff
 // already over is the tick's business (redrive), or the due index's when
 // the grain was busy then: never a timer that would fire at once again.
+// Prunes are left to the due index: days away, they need no precision.
 func (g *GroupMachine) WakeAt(now int64) int64 {
 	next := g.NextTimer()
-	if t := g.pruneAt(now); t > 0 && (next == 0 || t < next) {
-		next = t
-	}
 	if g.com != nil {
 		for k, s := range g.com.retry {
 			if _, owed := g.com.owed[k]; owed && s.at > now && (next == 0 || s.at < next) {
