@@ -127,13 +127,13 @@ func (g *groupGrain) onHostDone(ctx actor.Context, d *hostDone) {
 	if g.broken != nil {
 		return
 	}
+	g.carry(ctx, g.m.HostDone(g.deps.Now().UnixMilli(), d.call, d.err), replyTo{})
 	if d.err != nil {
 		if _, refused := d.err.(*wire.Error); !refused {
-			g.deps.Logger.Warn("host call failed; retried on the next tick", slog.String("group", g.id),
-				slog.String("key", d.call.Key), slog.Any("err", d.err))
+			g.deps.Logger.Warn("host call failed; retried after a backoff", slog.String("group", g.id),
+				slog.String("key", d.call.Key), slog.Int("attempts", g.m.Attempts(d.call.Key)), slog.Any("err", d.err))
 		}
 	}
-	g.carry(ctx, g.m.HostDone(g.deps.Now().UnixMilli(), d.call, d.err), replyTo{})
 }
 
 // tick runs what is due, then re-drives owed host calls when nothing of
@@ -152,7 +152,7 @@ func (g *groupGrain) redrive() {
 	if g.inflight > 0 || len(g.unsent) > 0 || len(g.aux) > 0 || len(g.calls) > 0 {
 		return
 	}
-	for _, c := range g.m.Owed() {
+	for _, c := range g.m.OwedDue(g.deps.Now().UnixMilli()) {
 		g.dispatch(c)
 	}
 }
@@ -176,7 +176,7 @@ func (g *groupGrain) reschedule() {
 	if g.m == nil || !g.m.HasCommerce() {
 		return
 	}
-	if due, old := g.m.Due(), g.m.DueWritten(); due != old {
+	if due, old := g.m.Due(g.deps.Now().UnixMilli()), g.m.DueWritten(); due != old {
 		if old > 0 {
 			g.kvDel = append(g.kvDel, DueKey(old, g.id))
 		}
@@ -185,7 +185,7 @@ func (g *groupGrain) reschedule() {
 		}
 		g.aux = append(g.aux, g.m.SetDueWritten(due))
 	}
-	next := g.m.NextTimer()
+	next := g.m.WakeAt(g.deps.Now().UnixMilli())
 	if next == g.timerAt {
 		return
 	}

@@ -36,7 +36,10 @@
 // one row and its handler.
 //
 // Commerce (commerce.go: state, host calls as effects, Tick, HostDone;
-// packet.go, lottery.go, coupon.go, order.go: the handlers) keeps money out
+// packet.go, lottery.go, coupon.go, order.go: the handlers;
+// commerce_retry.go: backoff and refused credits; commerce_prune.go:
+// finished items leave after a retention; commerce_kind.go: shop and order
+// group kinds) keeps money out
 // of the machine: a debit, credit or coupon issue is an effect the grain
 // makes once the record it depends on is durable, and its outcome comes
 // back as an input. commerce_grain.go makes those calls and keeps the due
