@@ -107,6 +107,12 @@ func (g *groupGrain) Receive(ctx actor.Context) {
 		g.onPersisted(ctx, msg)
 	case *actor.ReceiveTimeout:
 		g.idle(ctx)
+	case idleSnapshotted:
+		// The snapshot taken to passivate is settled (a failure loses
+		// nothing: the journal holds every event); passivate now unless
+		// something arrived meanwhile.
+		g.inflight--
+		g.idle(ctx)
 	case *hostDone:
 		g.onHostDone(ctx, msg)
 	case tick:
@@ -498,6 +504,9 @@ func (g *groupGrain) watch(ctx actor.Context, w *pb.Watch) {
 	ctx.Respond(&pb.Result{Code: code, Body: body})
 }
 
+// idleSnapshotted settles the snapshot idle commits before passivating.
+type idleSnapshotted struct{}
+
 // idle passivates the grain when nothing needs it: no hub watches it and
 // nothing is waiting on the store.
 func (g *groupGrain) idle(ctx actor.Context) {
@@ -514,7 +523,16 @@ func (g *groupGrain) idle(ctx actor.Context) {
 	}
 	if g.broken == nil && g.m != nil && g.m.Exists() && g.m.SnapshotStale() {
 		if data, seq, err := g.m.Snapshot(); err == nil {
-			g.st().Commit(&persistence.Batch{Snapshots: []persistence.Snapshot{{Stream: groupStream(g.id), Seq: seq, Data: data}}}, func(error) {})
+			// Stop only once the snapshot is applied: a new activation
+			// started while it is still in flight would read the stream's
+			// state before it and have its first write fenced.
+			g.inflight++
+			self, sys := g.self, g.system
+			g.st().Commit(&persistence.Batch{Snapshots: []persistence.Snapshot{{Stream: groupStream(g.id), Seq: seq, Data: data}}}, func(err error) {
+				sys.Root.Send(self, idleSnapshotted{})
+			})
+			ctx.SetReceiveTimeout(g.deps.IdleTimeout)
+			return
 		}
 	}
 	g.deps.Stats.passivate(statGroup)
