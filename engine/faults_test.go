@@ -1,0 +1,269 @@
+package engine_test
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Fault tests of a replicated cluster (issue 14): three TestChildServer
+// processes on loopback with replication on, a load with client message
+// ids on 104 groups (26 owners × 4), and after every fault: every
+// acknowledged (group, seq, cmid) in the history read through a member, no
+// duplicate cmid, seqs contiguous from 1, and the replicas' checksums equal
+// at a common applied index (so every replica holds every acknowledged
+// message); at the end, the recorded history is checked for
+// linearizability per group with porcupine.
+
+const (
+	faultOwners   = 26                     // × 4 groups = 104 groups
+	faultPace     = 150 * time.Millisecond // one send per group per pace
+	faultReaders  = 8
+	faultFailover = 5 * time.Second // bound on kill -> a group's first ack
+)
+
+// TestReplicatedKill9Repeated kills -9 the member serving the most shards,
+// restarts it on the same data dir, and repeats: 20 times by default,
+// QUN_FAULT_KILLS times when set (the long run asks for 50).
+func TestReplicatedKill9Repeated(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	kills := envInt("QUN_FAULT_KILLS", 20)
+	c := startFaultCluster(t)
+	l := newFaultLoad(t, c, faultOwners)
+	l.run(t, faultPace, faultReaders, time.Duration(kills)*30*time.Second+time.Minute)
+	waitFor(t, 60*time.Second, "sends on every group before the first kill", func() bool {
+		for _, g := range l.groups {
+			if l.count(g) < 2 {
+				return false
+			}
+		}
+		return true
+	})
+	var worst time.Duration
+	start := time.Now()
+	for k := 1; k <= kills; k++ {
+		victim, led := c.leader()
+		before := l.total()
+		at := time.Now()
+		c.kill9(victim)
+		gap := l.firstAcks(t, at, 30*time.Second)
+		worst = max(worst, gap)
+		if gap > faultFailover {
+			t.Errorf("kill %d: a group took %v from the kill to its first acknowledged send (want <= %v)", k, gap, faultFailover)
+		}
+		c.restart(victim)
+		c.waitSettled(30 * time.Second)
+		l.pause()
+		keys := c.checksumsAgree(30*time.Second, 3)
+		l.resume()
+		msgs := l.checkHistories(t, k%3)
+		t.Logf("kill %d: member %d (serving %d/%d shards); all groups acked again after %v; %d acks before the kill, %d messages read, replicas agree on %d keys",
+			k, victim, led, faultShards, gap.Round(time.Millisecond), before, msgs, keys)
+	}
+	l.finish()
+	c.waitSettled(30 * time.Second)
+	keys := c.checksumsAgree(30*time.Second, 3)
+	msgs := 0
+	for i := range c.ms {
+		msgs = l.checkHistories(t, i)
+	}
+	ops, resolved, dropped := l.checkLinearizable(t, 0)
+	t.Logf("%d kill -9 restarts in %v: max time from a kill to a group's first ack %v; %d acknowledged sends (%d failed attempts retried), %d messages on %d groups, 0 lost; replicas agree on %d keys; linearizable: %d operations (%d unacknowledged sends found in the log, %d not)",
+		kills, time.Since(start).Round(time.Second), worst.Round(time.Millisecond), l.total(), l.failed.Load(), msgs, len(l.groups), keys, ops, resolved, dropped)
+}
+
+// TestReplicatedSigstop stops the member serving the most shards for 10 s
+// (past memberlist's suspicion timeout and raft's election timeout), then
+// resumes it: the others serve its groups meanwhile, and afterwards it is
+// re-admitted (routed to by every member), its replicas catch up, and once
+// leadership is handed back to it, it serves grains again.
+func TestReplicatedSigstop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	c := startFaultCluster(t)
+	l := newFaultLoad(t, c, faultOwners)
+	l.run(t, faultPace, faultReaders, 3*time.Minute)
+	waitFor(t, 60*time.Second, "sends on every group", func() bool {
+		for _, g := range l.groups {
+			if l.count(g) < 2 {
+				return false
+			}
+		}
+		return true
+	})
+	victim, led := c.leader()
+	paused := c.stat(victim)
+	at := time.Now()
+	c.down[victim].Store(true)
+	c.signal(victim, syscall.SIGSTOP)
+	gap := l.firstAcks(t, at, 30*time.Second)
+	if gap > faultFailover {
+		t.Errorf("a group took %v from the SIGSTOP to its first acknowledged send (want <= %v)", gap, faultFailover)
+	}
+	// The others declare it dead (memberlist) while it stays stopped.
+	waitFor(t, 15*time.Second, "the stopped member to be out of the others' view", func() bool {
+		for i := range c.ms {
+			if i != victim && slices.Contains(c.stat(i).Gossip, paused.Self) {
+				return false
+			}
+		}
+		return true
+	})
+	if wait := time.Until(at.Add(10 * time.Second)); wait > 0 {
+		<-time.After(wait) // the fault's duration, not a wait for a condition
+	}
+	stoppedFor := time.Since(at)
+	c.signal(victim, syscall.SIGCONT)
+	c.down[victim].Store(false)
+	resumed := time.Now()
+	id := paused.Self
+	waitFor(t, 30*time.Second, "every member to route to the resumed member again", func() bool {
+		for i := range c.ms {
+			if !slices.Contains(c.stat(i).Routed, id) {
+				return false
+			}
+		}
+		return true
+	})
+	readmitted := time.Since(resumed)
+	c.waitSettled(30 * time.Second)
+	l.pause()
+	keys := c.checksumsAgree(30*time.Second, 3)
+	l.resume()
+
+	// Hand it leadership back: it must serve grains again.
+	moved := map[uint32]bool{}
+	waitFor(t, 30*time.Second, "the resumed member to serve shards again", func() bool {
+		for i := range c.ms {
+			if i != victim {
+				var n int
+				c.ms[i].ask(t, "TRANSFER "+fmt.Sprint(paused.StoreID), &n)
+			}
+		}
+		for _, sh := range c.stat(victim).Shards {
+			if sh.Serving {
+				moved[sh.Shard] = true
+			}
+		}
+		return len(moved) >= faultShards/4
+	})
+	handed := time.Now()
+	var served []string
+	for _, g := range l.groups {
+		if moved[shardOfGroup(g)] {
+			served = append(served, g)
+		}
+	}
+	waitFor(t, 30*time.Second, "acknowledged sends on the groups it serves", func() bool {
+		last := l.lastAcks()
+		for _, g := range served {
+			if !last[g].After(handed) {
+				return false
+			}
+		}
+		return true
+	})
+	// It still serves them: the acks came from it.
+	still := 0
+	for _, sh := range c.stat(victim).Shards {
+		if sh.Serving && moved[sh.Shard] {
+			still++
+		}
+	}
+	l.finish()
+	c.waitSettled(30 * time.Second)
+	keys = c.checksumsAgree(30*time.Second, 3)
+	msgs := 0
+	for i := range c.ms {
+		msgs = l.checkHistories(t, i)
+	}
+	ops, resolved, dropped := l.checkLinearizable(t, victim)
+	t.Logf("SIGSTOP of member %d (serving %d/%d shards) for %v: all groups acked again after %v; re-admitted %v after SIGCONT; serves %d shards (%d groups) after the handover, %d still at the end; %d acknowledged sends, %d messages, replicas agree on %d keys; linearizable: %d operations (%d/%d unacknowledged found/not)",
+		victim, led, faultShards, stoppedFor.Round(time.Millisecond), gap.Round(time.Millisecond), readmitted.Round(time.Millisecond),
+		len(moved), len(served), still, l.total(), msgs, keys, ops, resolved, dropped)
+	if len(served) == 0 {
+		t.Fatal("no group on the shards the resumed member serves")
+	}
+}
+
+// TestReplicatedWipeRejoin kills a member, wipes its data dir and restarts
+// it: it comes back under a new store id, the others replace the old store
+// by the new one in every shard (engine.ReplaceStore, one joint-consensus
+// change per shard), and it gets the shards' data by snapshot: its
+// replicas' checksums equal the others' and no acknowledged send is lost.
+func TestReplicatedWipeRejoin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	c := startFaultCluster(t)
+	l := newFaultLoad(t, c, faultOwners)
+	l.run(t, faultPace, faultReaders, 3*time.Minute)
+	waitFor(t, 60*time.Second, "sends on every group", func() bool {
+		for _, g := range l.groups {
+			if l.count(g) < 3 {
+				return false
+			}
+		}
+		return true
+	})
+	victim, _ := c.leader()
+	old := c.stat(victim).StoreID
+	at := time.Now()
+	c.kill9(victim)
+	gap := l.firstAcks(t, at, 30*time.Second)
+	if err := os.RemoveAll(c.dirs[victim]); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(c.dirs[victim], 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c.restart(victim)
+	repl := c.stat(victim).StoreID
+	if repl == old || repl == 0 {
+		t.Fatalf("wiped member came back as store %d (was %d)", repl, old)
+	}
+	replaced := time.Now()
+	proposed := 0
+	waitFor(t, 60*time.Second, "the old store replaced by the new one in every shard", func() bool {
+		done := 0
+		for i := range c.ms {
+			if i == victim {
+				continue
+			}
+			var n int
+			c.ms[i].ask(t, fmt.Sprintf("REPLACE %d %d", old, repl), &n)
+			proposed += n
+		}
+		seen := map[uint32]bool{}
+		for i := range c.ms {
+			for _, sh := range c.stat(i).Shards {
+				if sh.Serving && !seen[sh.Shard] && slices.Contains(sh.Voters, repl) && !slices.Contains(sh.Voters, old) && len(sh.Voters) == 3 {
+					seen[sh.Shard] = true
+					done++
+				}
+			}
+		}
+		return done == faultShards
+	})
+	c.waitSettled(30 * time.Second)
+	l.pause()
+	keys := c.checksumsAgree(60*time.Second, 3)
+	l.resume()
+	took := time.Since(replaced)
+	l.finish()
+	c.waitSettled(30 * time.Second)
+	keys = c.checksumsAgree(30*time.Second, 3)
+	msgs := 0
+	for i := range c.ms {
+		msgs = l.checkHistories(t, i)
+	}
+	ops, resolved, dropped := l.checkLinearizable(t, victim)
+	t.Logf("wiped member %d: store %d replaced by %d in %d shards (%d changes proposed) and caught up in %v; all groups acked again %v after the kill; %d acknowledged sends, %d messages, replicas agree on %d keys; linearizable: %d operations (%d/%d unacknowledged found/not)",
+		victim, old, repl, faultShards, proposed, took.Round(time.Millisecond), gap.Round(time.Millisecond), l.total(), msgs, keys, ops, resolved, dropped)
+}
