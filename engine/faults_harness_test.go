@@ -51,6 +51,12 @@ func childCommand(e *engine.Engine, line string) {
 			fs.Shards = append(fs.Shards, faultShard{Shard: s.Shard, Lead: s.Lead, Serving: s.Local && s.Ready, Applied: s.Applied, Voters: s.Voters})
 		}
 		fs.Self, fs.Gossip, fs.Routed = e.ClusterMembers()
+		fs.Refused = e.RaftTransportStats().Refused
+		for _, m := range st.Members {
+			if m.Self {
+				fs.RaftAddr = m.RaftAddr
+			}
+		}
 		out = fs
 	case len(f) == 1 && f[0] == "SUMS":
 		out, err = e.ReplicationChecksums(ctx)
@@ -71,10 +77,15 @@ func childCommand(e *engine.Engine, line string) {
 	fmt.Println("R", string(b))
 }
 
+// childSecretEnv overrides a cluster member's cluster secret.
+const childSecretEnv = "QUN_TEST_CHILD_SECRET"
+
 // faultStat is a member's view for the fault tests.
 type faultStat struct {
 	StoreID        uint64
 	Self           string // member id
+	RaftAddr       string
+	Refused        uint64 // raft handshakes refused
 	Shards         []faultShard
 	Gossip, Routed []string // member ids (engine.ClusterMembers)
 	Error          string   `json:"error"`

@@ -4,9 +4,15 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	raftpb "go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/qunchat/qun/replication"
 )
 
 // Fault tests of a replicated cluster (issue 14): three TestChildServer
@@ -266,4 +272,85 @@ func TestReplicatedWipeRejoin(t *testing.T) {
 	ops, resolved, dropped := l.checkLinearizable(t, victim)
 	t.Logf("wiped member %d: store %d replaced by %d in %d shards (%d changes proposed) and caught up in %v; all groups acked again %v after the kill; %d acknowledged sends, %d messages, replicas agree on %d keys; linearizable: %d operations (%d/%d unacknowledged found/not)",
 		victim, old, repl, faultShards, proposed, took.Round(time.Millisecond), gap.Round(time.Millisecond), l.total(), msgs, keys, ops, resolved, dropped)
+}
+
+// impostorHandler records what an impostor's raft transport gets back.
+type impostorHandler struct{ msgs, unreachable atomic.Int64 }
+
+func (h *impostorHandler) HandleMessages(uint64, []replication.Envelope) { h.msgs.Add(1) }
+func (h *impostorHandler) HandleSnapshot(uint64, uint32, *raftpb.Message, []replication.KV) {
+	h.msgs.Add(1)
+}
+func (h *impostorHandler) Unreachable(uint64) { h.unreachable.Add(1) }
+
+// TestReplicatedRefusesNodeWithoutSecret: a fourth qund process with
+// another cluster secret cannot join the cluster (its gossip join is
+// refused and it does not start), and raft frames from a transport
+// without the secret are refused by the members: the sender cannot
+// complete the handshake, nothing comes back, and the cluster keeps its
+// three members and leaders.
+func TestReplicatedRefusesNodeWithoutSecret(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	c := startFaultCluster(t)
+	wrong := "a-wrong-cluster-secret-0123456789"
+	t.Setenv(childSecretEnv, wrong)
+	imp := launch(t, t.TempDir(), freeAddr(t), c.gossip)
+	select {
+	case a := <-imp.addr:
+		if a != "" {
+			t.Fatalf("a node without the cluster secret started and serves at %s", a)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the impostor neither failed nor started")
+	}
+	select {
+	case <-imp.done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the impostor did not exit")
+	}
+
+	st := c.stat(0)
+	tr, err := replication.ListenTCP(replication.TCPConfig{StoreID: 4242, Listen: "127.0.0.1:0", Secret: []byte(wrong), Shards: faultShards})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &impostorHandler{}
+	if err := tr.Start(h); err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	tr.SetPeer(st.StoreID, st.RaftAddr)
+	// A vote request at a high term: accepted, it would disrupt every shard.
+	msg := &raftpb.Message{Type: raftpb.MsgVote.Enum(), To: proto.Uint64(st.StoreID), From: proto.Uint64(4242),
+		Term: proto.Uint64(1 << 40), LogTerm: proto.Uint64(1 << 40), Index: proto.Uint64(1 << 40)}
+	waitFor(t, 10*time.Second, "the member to refuse the frames", func() bool {
+		tr.Send(st.StoreID, []replication.Envelope{{Shard: 0, Msg: msg}})
+		return h.unreachable.Load() > 0
+	})
+	if after := c.stat(0); after.Refused <= st.Refused {
+		t.Fatalf("the member counted no refused handshake (%d before, %d after)", st.Refused, after.Refused)
+	}
+	for i := range c.ms {
+		s := c.stat(i)
+		if len(s.Gossip) != 3 || len(s.Routed) != 3 {
+			t.Fatalf("member %d sees %v (routed %v), want the 3 members", i, s.Gossip, s.Routed)
+		}
+		for _, sh := range s.Shards {
+			if slices.Contains(sh.Voters, 4242) {
+				t.Fatalf("impostor store in shard %d's voters", sh.Shard)
+			}
+		}
+	}
+	if h.msgs.Load() != 0 {
+		t.Fatalf("the impostor received %d raft deliveries", h.msgs.Load())
+	}
+	after := c.stat(0)
+	for i, sh := range after.Shards {
+		if sh.Lead != st.Shards[i].Lead {
+			t.Errorf("shard %d changed leader from %d to %d while the impostor knocked", sh.Shard, st.Shards[i].Lead, sh.Lead)
+		}
+	}
+	t.Logf("impostor refused: gossip join failed, %d raft sends reported unreachable, transport stats %+v", h.unreachable.Load(), tr.Stats())
 }

@@ -97,3 +97,12 @@ func (e *Engine) replNode() (*replication.Node, error) {
 	}
 	return n, nil
 }
+
+// RaftTransportStats returns the raft transport's counters (handshakes
+// refused, batches dropped, snapshots sent); zero without replication.
+func (e *Engine) RaftTransportStats() replication.TCPStats {
+	if e.repl == nil {
+		return replication.TCPStats{}
+	}
+	return e.repl.tr.Stats()
+}

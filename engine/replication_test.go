@@ -43,6 +43,9 @@ func childCluster(cfg *engine.Config) {
 	if n, err := strconv.Atoi(os.Getenv(childExpectEnv)); err == nil {
 		cfg.BootstrapExpect = n
 		cfg.ClusterSecret = testClusterSecret
+		if s := os.Getenv(childSecretEnv); s != "" { // faults_test.go: an impostor
+			cfg.ClusterSecret = []byte(s)
+		}
 		cfg.Replication = true
 	}
 }
