@@ -321,6 +321,11 @@ type faultLoad struct {
 	pending map[string]porcupine.Operation // a group's send left unacknowledged at the end
 	failed  atomic.Int64                   // send attempts that failed (then retried)
 
+	// verified is each group's log (cmid by seq - 1) as checked so far by
+	// checkNew; seen its cmids.
+	verified map[string][]string
+	seen     map[string]map[string]bool
+
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
@@ -335,7 +340,8 @@ const faultGroupsPerOwner = 4
 func newFaultLoad(t *testing.T, c *faultCluster, owners int) *faultLoad {
 	l := &faultLoad{c: c, owner: map[string]string{}, initial: map[string][]string{},
 		acked: map[string]map[string]uint64{}, lastAck: map[string]time.Time{},
-		ops: map[string][]porcupine.Operation{}, pending: map[string]porcupine.Operation{}, stop: make(chan struct{})}
+		ops: map[string][]porcupine.Operation{}, pending: map[string]porcupine.Operation{}, stop: make(chan struct{}),
+		verified: map[string][]string{}, seen: map[string]map[string]bool{}}
 	for o := range owners {
 		user := fmt.Sprintf("fowner%d", o)
 		cl := redial(t, c.addrs[o%3], user)
@@ -631,6 +637,76 @@ func (l *faultLoad) checkHistories(t *testing.T, i int) (msgs int) {
 		msgs += len(ms)
 	}
 	return msgs
+}
+
+// checkNew reads, through member i, every group's messages after those
+// already verified and checks them: seqs follow on, no cmid twice, and
+// every send acknowledged before the call is at its seq. It returns the
+// number of messages read.
+func (l *faultLoad) checkNew(t *testing.T, i int) (read int) {
+	t.Helper()
+	l.mu.Lock()
+	acked := make(map[string]map[string]uint64, len(l.acked))
+	for g, a := range l.acked {
+		acked[g] = make(map[string]uint64, len(a))
+		for k, v := range a {
+			acked[g][k] = v
+		}
+	}
+	l.mu.Unlock()
+	clients := map[string]*client.Client{}
+	defer func() {
+		for _, c := range clients {
+			c.Close()
+		}
+	}()
+	for _, g := range l.groups {
+		user := l.owner[g]
+		c := clients[user]
+		if c == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			var err error
+			c, err = client.Dial(ctx, l.c.addrs[i], client.Options{Token: token(t, user)})
+			cancel()
+			if err != nil {
+				t.Fatalf("dial member %d: %v", i, err)
+			}
+			clients[user] = c
+		}
+		if l.seen[g] == nil {
+			l.seen[g] = map[string]bool{}
+		}
+		log := l.verified[g]
+		for page := 0; page < 10000; page++ {
+			h, err := c.History(ctxT(t), wire.HistoryArgs{Group: g, After: wire.After(uint64(len(log))), Limit: 200})
+			if err != nil {
+				t.Fatalf("history of %s through member %d: %v", g, i, err)
+			}
+			for _, m := range h.Msgs {
+				if m.Seq != uint64(len(log)+1) {
+					t.Fatalf("group %s: seq %d after %d", g, m.Seq, len(log))
+				}
+				if m.CMID != "" {
+					if l.seen[g][m.CMID] {
+						t.Fatalf("group %s: cmid %s stored twice", g, m.CMID)
+					}
+					l.seen[g][m.CMID] = true
+				}
+				log = append(log, m.CMID)
+			}
+			read += len(h.Msgs)
+			if len(h.Msgs) == 0 || !h.More {
+				break
+			}
+		}
+		l.verified[g] = log
+		for cmid, seq := range acked[g] {
+			if seq == 0 || seq > uint64(len(log)) || log[seq-1] != cmid {
+				t.Fatalf("group %s: acknowledged %s (seq %d) missing or moved", g, cmid, seq)
+			}
+		}
+	}
+	return read
 }
 
 // checkLinearizable resolves the sends left unacknowledged from the final
