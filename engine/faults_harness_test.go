@@ -48,10 +48,11 @@ func childCommand(e *engine.Engine, line string) {
 		st, err = e.ReplicationStatus(ctx)
 		fs := faultStat{StoreID: st.StoreID}
 		for _, s := range st.Shards {
-			fs.Shards = append(fs.Shards, faultShard{Shard: s.Shard, Lead: s.Lead, Serving: s.Local && s.Ready, Applied: s.Applied, Voters: s.Voters})
+			fs.Shards = append(fs.Shards, faultShard{Shard: s.Shard, Lead: s.Lead, Serving: s.Local && s.Ready, Applied: s.Applied, FirstIndex: s.FirstIndex, Voters: s.Voters})
 		}
 		fs.Self, fs.Gossip, fs.Routed = e.ClusterMembers()
-		fs.Refused = e.RaftTransportStats().Refused
+		ts := e.RaftTransportStats()
+		fs.Refused, fs.Snapshots = ts.Refused, ts.Snapshots
 		for _, m := range st.Members {
 			if m.Self {
 				fs.RaftAddr = m.RaftAddr
@@ -86,6 +87,7 @@ type faultStat struct {
 	Self           string // member id
 	RaftAddr       string
 	Refused        uint64 // raft handshakes refused
+	Snapshots      uint64 // raft snapshots sent
 	Shards         []faultShard
 	Gossip, Routed []string // member ids (engine.ClusterMembers)
 	Error          string   `json:"error"`
@@ -96,7 +98,10 @@ type faultShard struct {
 	Lead    uint64
 	Serving bool // leads and may serve the shard's grains
 	Applied uint64
-	Voters  []uint64
+	// FirstIndex is the first index of the retained log (past 2: the log
+	// was truncated, a replica that needs earlier entries gets a snapshot).
+	FirstIndex uint64
+	Voters     []uint64
 }
 
 func (s faultStat) serving() int {

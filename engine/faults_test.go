@@ -228,9 +228,10 @@ func TestReplicatedSigstop(t *testing.T) {
 }
 
 // TestReplicatedWipeRejoin kills a member, wipes its data dir and restarts
-// it: it comes back under a new store id, the others replace the old store
-// by the new one in every shard (engine.ReplaceStore, one joint-consensus
-// change per shard), and it gets the shards' data by snapshot: its
+// it: it comes back under a new store id at the same gossip address, the
+// others replace the old store by the new one in every shard on their own
+// (one joint-consensus change per shard), and it gets the shards' data by
+// snapshot: its
 // replicas' checksums equal the others' and no acknowledged send is lost.
 func TestReplicatedWipeRejoin(t *testing.T) {
 	if testing.Short() {
@@ -249,6 +250,26 @@ func TestReplicatedWipeRejoin(t *testing.T) {
 	})
 	victim, _ := c.leader()
 	old := c.stat(victim).StoreID
+	// Wait until some shards' logs were truncated (TruncateMinEntries
+	// entries applied everywhere): the new store can only get those shards
+	// by snapshot.
+	truncated := map[uint32]bool{}
+	snapsBefore := uint64(0)
+	waitFor(t, 120*time.Second, "a truncated shard log", func() bool {
+		snapsBefore = 0
+		for i := range c.ms {
+			s := c.stat(i)
+			if i != victim {
+				snapsBefore += s.Snapshots
+			}
+			for _, sh := range s.Shards {
+				if sh.Serving && sh.FirstIndex > 2 {
+					truncated[sh.Shard] = true
+				}
+			}
+		}
+		return len(truncated) > 0
+	})
 	at := time.Now()
 	c.kill9(victim)
 	gap := l.firstAcks(t, at, 30*time.Second)
@@ -263,34 +284,35 @@ func TestReplicatedWipeRejoin(t *testing.T) {
 	if repl == old || repl == 0 {
 		t.Fatalf("wiped member came back as store %d (was %d)", repl, old)
 	}
+	// The others notice a new store id at a gone store's gossip address
+	// and replace it in every shard on their own (replication_replace.go).
 	replaced := time.Now()
-	proposed := 0
 	waitFor(t, 60*time.Second, "the old store replaced by the new one in every shard", func() bool {
-		done := 0
-		for i := range c.ms {
-			if i == victim {
-				continue
-			}
-			var n int
-			c.ms[i].ask(t, fmt.Sprintf("REPLACE %d %d", old, repl), &n)
-			proposed += n
-		}
 		seen := map[uint32]bool{}
 		for i := range c.ms {
 			for _, sh := range c.stat(i).Shards {
-				if sh.Serving && !seen[sh.Shard] && slices.Contains(sh.Voters, repl) && !slices.Contains(sh.Voters, old) && len(sh.Voters) == 3 {
+				if sh.Serving && slices.Contains(sh.Voters, repl) && !slices.Contains(sh.Voters, old) && len(sh.Voters) == 3 {
 					seen[sh.Shard] = true
-					done++
 				}
 			}
 		}
-		return done == faultShards
+		return len(seen) == faultShards
 	})
 	c.waitSettled(30 * time.Second)
 	l.pause()
 	keys := c.checksumsAgree(60*time.Second, 3)
 	l.resume()
 	took := time.Since(replaced)
+	var snaps uint64
+	for i := range c.ms {
+		if i != victim {
+			snaps += c.stat(i).Snapshots
+		}
+	}
+	snaps -= snapsBefore
+	if snaps < uint64(len(truncated)) {
+		t.Errorf("%d snapshots streamed to the new store, want at least one per truncated shard (%d)", snaps, len(truncated))
+	}
 	l.finish()
 	c.waitSettled(30 * time.Second)
 	keys = c.checksumsAgree(30*time.Second, 3)
@@ -299,8 +321,8 @@ func TestReplicatedWipeRejoin(t *testing.T) {
 	l.checkNew(t, 0)
 	msgs := l.checkHistories(t, 1)
 	ops, resolved, dropped := l.checkLinearizable(t, victim)
-	t.Logf("wiped member %d: store %d replaced by %d in %d shards (%d changes proposed) and caught up in %v; all groups acked again %v after the kill; %d acknowledged sends, %d messages, replicas agree on %d keys; linearizable: %d operations (%d/%d unacknowledged found/not)",
-		victim, old, repl, faultShards, proposed, took.Round(time.Millisecond), gap.Round(time.Millisecond), l.total(), msgs, keys, ops, resolved, dropped)
+	t.Logf("wiped member %d: store %d replaced by %d in %d shards automatically, caught up in %v (%d shards truncated before the wipe, %d snapshots streamed); all groups acked again %v after the kill; %d acknowledged sends, %d messages, replicas agree on %d keys; linearizable: %d operations (%d/%d unacknowledged found/not)",
+		victim, old, repl, faultShards, took.Round(time.Millisecond), len(truncated), snaps, gap.Round(time.Millisecond), l.total(), msgs, keys, ops, resolved, dropped)
 }
 
 // impostorHandler records what an impostor's raft transport gets back.

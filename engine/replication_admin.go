@@ -50,9 +50,11 @@ func (e *Engine) TransferLeadership(ctx context.Context, to uint64) (int, error)
 // ReplaceStore proposes, on every shard this node leads that has old as a
 // voter and not yet repl, one joint-consensus change removing old and
 // adding repl (replication.Node.ChangeReplicas): repl then gets the
-// shard's data by a streamed snapshot. Use it for a node whose disk was
-// wiped (it restarts under a new store id). It returns how many changes
-// were proposed; proposed changes still have to commit.
+// shard's data by a streamed snapshot. It is what a node does on its own
+// when a store comes back with a new id at a gone store's gossip address
+// (replication_replace.go); use it by hand for a store that is gone for
+// good otherwise. It returns how many changes were proposed; proposed
+// changes still have to commit.
 func (e *Engine) ReplaceStore(ctx context.Context, old, repl uint64) (int, error) {
 	if old == 0 || repl == 0 || old == repl {
 		return 0, fmt.Errorf("engine: replace store %d by %d: %w", old, repl, ErrConfig)
@@ -61,6 +63,11 @@ func (e *Engine) ReplaceStore(ctx context.Context, old, repl uint64) (int, error
 	if err != nil {
 		return 0, err
 	}
+	return replaceStore(ctx, n, old, repl)
+}
+
+// replaceStore proposes the changes of ReplaceStore on n's led shards.
+func replaceStore(ctx context.Context, n *replication.Node, old, repl uint64) (int, error) {
 	st, err := n.Status(ctx)
 	if err != nil {
 		return 0, err
