@@ -425,6 +425,9 @@ func (g *groupGrain) fanout(ctx actor.Context, ps []pendingPush) {
 }
 
 func (g *groupGrain) read(q *HistoryQuery) *pb.Result {
+	if res := g.readBarrier(); res != nil {
+		return res
+	}
 	res := HistoryPage{LastSeq: q.LastSeq}
 	var data [][]byte
 	size, budget := 64, g.deps.Group.MaxReplyBytes

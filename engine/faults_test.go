@@ -1,9 +1,11 @@
 package engine_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -12,7 +14,11 @@ import (
 	raftpb "go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/anishathalye/porcupine"
+
+	"github.com/qunchat/qun/client"
 	"github.com/qunchat/qun/replication"
+	"github.com/qunchat/qun/wire"
 )
 
 // Fault tests of a replicated cluster (issue 14): three TestChildServer
@@ -134,6 +140,11 @@ func TestReplicatedSigstop(t *testing.T) {
 	})
 	victim, led := c.leader()
 	paused := c.stat(victim)
+	// Stale-read probes: connections to the member about to be stopped, as
+	// the owners of groups it serves, that read while it is stopped (after
+	// the others took over and acknowledged sends) and get their answer
+	// once it resumes. The history checked by porcupine holds them.
+	probes := stalenessProbes(t, l, c.addrs[victim], paused)
 	at := time.Now()
 	c.down[victim].Store(true)
 	c.signal(victim, syscall.SIGSTOP)
@@ -141,6 +152,7 @@ func TestReplicatedSigstop(t *testing.T) {
 	if gap > faultFailover {
 		t.Errorf("a group took %v from the SIGSTOP to its first acknowledged send (want <= %v)", gap, faultFailover)
 	}
+	probes.read(t, l)
 	// The others declare it dead (memberlist) while it stays stopped.
 	waitFor(t, 15*time.Second, "the stopped member to be out of the others' view", func() bool {
 		for i := range c.ms {
@@ -157,6 +169,7 @@ func TestReplicatedSigstop(t *testing.T) {
 	c.signal(victim, syscall.SIGCONT)
 	c.down[victim].Store(false)
 	resumed := time.Now()
+	probed := probes.wait()
 	id := paused.Self
 	waitFor(t, 30*time.Second, "every member to route to the resumed member again", func() bool {
 		for i := range c.ms {
@@ -219,6 +232,7 @@ func TestReplicatedSigstop(t *testing.T) {
 	l.checkNew(t, 0)
 	msgs := l.checkHistories(t, 1)
 	ops, resolved, dropped := l.checkLinearizable(t, victim)
+	t.Logf("%d reads sent to the stopped member answered after SIGCONT (in the checked history)", probed)
 	t.Logf("SIGSTOP of member %d (serving %d/%d shards) for %v: all groups acked again after %v; re-admitted %v after SIGCONT; serves %d shards (%d groups) after the handover, %d still at the end; %d acknowledged sends, %d messages, replicas agree on %d keys; linearizable: %d operations (%d/%d unacknowledged found/not)",
 		victim, led, faultShards, stoppedFor.Round(time.Millisecond), gap.Round(time.Millisecond), readmitted.Round(time.Millisecond),
 		len(moved), len(served), still, l.total(), msgs, keys, ops, resolved, dropped)
@@ -404,4 +418,76 @@ func TestReplicatedRefusesNodeWithoutSecret(t *testing.T) {
 		}
 	}
 	t.Logf("impostor refused: gossip join failed, %d raft sends reported unreachable, transport stats %+v", h.unreachable.Load(), tr.Stats())
+}
+
+// probeSet reads, through connections opened before a member was stopped,
+// groups that member served.
+type probeSet struct {
+	groups  []string
+	clients []*client.Client
+	wg      sync.WaitGroup
+	done    atomic.Int64
+}
+
+func stalenessProbes(t *testing.T, l *faultLoad, addr string, st faultStat) *probeSet {
+	t.Helper()
+	served := map[uint32]bool{}
+	for _, sh := range st.Shards {
+		if sh.Serving {
+			served[sh.Shard] = true
+		}
+	}
+	p := &probeSet{}
+	for _, g := range l.groups {
+		if len(p.groups) == 8 {
+			break
+		}
+		if served[shardOfGroup(g)] {
+			p.groups = append(p.groups, g)
+			p.clients = append(p.clients, redial(t, addr, l.owner[g]))
+		}
+	}
+	return p
+}
+
+// read sends one history read per probe; each is recorded when answered.
+func (p *probeSet) read(t *testing.T, l *faultLoad) {
+	for i, g := range p.groups {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+			defer cancel()
+			l.mu.Lock()
+			var ackedBefore uint64
+			for _, seq := range l.acked[g] {
+				ackedBefore = max(ackedBefore, seq)
+			}
+			l.mu.Unlock()
+			call := l.now()
+			h, err := p.clients[i].History(ctx, wire.HistoryArgs{Group: g, Limit: 20})
+			ret := l.now()
+			if err != nil {
+				return
+			}
+			out := readOut{last: h.LastSeq}
+			for _, m := range h.Msgs {
+				out.seqs = append(out.seqs, m.Seq)
+				out.cmids = append(out.cmids, m.CMID)
+			}
+			if h.LastSeq < ackedBefore {
+				t.Logf("stale read: group %s read through the stopped member returned last seq %d; seq %d was acknowledged before the read was sent", g, h.LastSeq, ackedBefore)
+			}
+			l.mu.Lock()
+			l.ops[g] = append(l.ops[g], porcupine.Operation{ClientId: 1000 + i, Input: linIn{}, Call: call, Output: out, Return: ret})
+			l.mu.Unlock()
+			p.done.Add(1)
+		}()
+	}
+}
+
+// wait waits for the probes' answers (each bounded by its timeout).
+func (p *probeSet) wait() int {
+	p.wg.Wait()
+	return int(p.done.Load())
 }
