@@ -69,6 +69,15 @@
 // store: a grain activated on a ready leader persists through it with no
 // other change.
 //
+// ShardStore.ReadBarrier runs that ReadIndex for an activation and also
+// checks that the replica still leads at the activation's epoch: the group
+// grain calls it before a history read.
+//
+// Node.Checksums digests every local replica's data (the Applier's Ranges)
+// at its applied index, from one view taken between rounds: replicas of a
+// shard at the same applied index must have the same sum (the fault tests
+// compare them after every kill).
+//
 // # Keys
 //
 // Raft state lives under persistence.RawTag ('r'), see keys.go: log
