@@ -108,6 +108,8 @@ func (g *groupGrain) Receive(ctx actor.Context) {
 		g.onHostDone(ctx, msg)
 	case tick:
 		g.tick(ctx)
+	case *confirmedRead:
+		g.onConfirmedRead(ctx, msg)
 	case *actor.Stopping:
 		g.stopTimer()
 	}
@@ -166,6 +168,9 @@ func (g *groupGrain) call(ctx actor.Context, c *pb.Call) {
 
 // carry carries out effects; the reply (if any) goes to to.
 func (g *groupGrain) carry(ctx actor.Context, eff Effects, to *actor.PID) {
+	if eff.Read != nil && eff.Err == nil && g.confirmRead(eff.Read, to) {
+		return // answered once confirmed (read_confirm.go)
+	}
 	var res *pb.Result
 	switch {
 	case eff.Err != nil:
@@ -425,9 +430,6 @@ func (g *groupGrain) fanout(ctx actor.Context, ps []pendingPush) {
 }
 
 func (g *groupGrain) read(q *HistoryQuery) *pb.Result {
-	if res := g.readBarrier(); res != nil {
-		return res
-	}
 	res := HistoryPage{LastSeq: q.LastSeq}
 	var data [][]byte
 	size, budget := 64, g.deps.Group.MaxReplyBytes

@@ -57,9 +57,6 @@ func (g *groupGrain) fanoutRoom(ctx actor.Context, ps []pendingPush) {
 // readRoom answers a room's history page: journal entries in the range
 // merged by seq with the retained chatter the machine found.
 func (g *groupGrain) readRoom(q *HistoryQuery) *pb.Result {
-	if res := g.readBarrier(); res != nil {
-		return res
-	}
 	type item struct {
 		seq uint64
 		msg RawMessage

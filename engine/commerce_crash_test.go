@@ -52,7 +52,10 @@ func readLedger(t *testing.T, path string) []ledgerLine {
 func TestCommerceCrash(t *testing.T) {
 	dir := t.TempDir()
 	ch := startChild(t, dir)
-	ctx := ctxT(t)
+	// One context bounds the whole run (300 clients, a kill, a restart and
+	// the checks), not one step: longer than ctxT's 20 s.
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
 	ops := dialAddr(t, ch.addr, "ops")
 	if _, err := ops.Grant(ctx, "owner", 1_000_000); err != nil {
 		t.Fatal(err)

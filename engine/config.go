@@ -37,9 +37,10 @@ type Config struct {
 	// WSHandler, if set, serves every path of the WebSocket listener but
 	// /ws (qund serves its web console there). Default nil: 404.
 	WSHandler http.Handler
-	// DataDir holds the Pebble database and the generated token secret.
-	// Empty means an in-memory store (nothing survives Close: for tests and
-	// demos). Default "qun-data".
+	// DataDir holds the Pebble database (the node's replicas of its shards
+	// and their raft logs) and the generated token secret. Empty means
+	// Pebble on an in-memory file system (nothing survives Close: for tests
+	// and demos). Default "qun-data".
 	DataDir string
 	// Secret signs and checks client tokens (HMAC-SHA256). Empty: read
 	// DataDir/secret, creating it (random, mode 0600) on first start; with no
@@ -133,11 +134,11 @@ type Config struct {
 	// Fans configures fan groups and creator tools. Default
 	// DefaultFanConfig().
 	Fans FanConfig
-	// Replication turns on replicated storage (EXPERIMENTAL, see
-	// docs/architecture.md): grains persist through their shard's raft
-	// group and run on its leader; a lone node is a cluster of one. The
-	// fields below apply only with it. Default false: node-local storage.
-	Replication bool
+	// Storage is always replicated (docs/architecture.md): grains persist
+	// through their shard's raft group and run on its leader; a lone node
+	// is a cluster of one (R = 1) through the same code path. The fields
+	// below configure it.
+	//
 	// RaftAddr is the address of this node's raft transport (replication
 	// between nodes, authenticated with ClusterSecret). Default
 	// "127.0.0.1:0" (also when empty). Not loopback: needs ClusterSecret.
@@ -146,7 +147,8 @@ type Config struct {
 	// node with a fresh data dir waits (up to BootstrapTimeout) until it
 	// sees that many members, all with BootstrapExpect set alike, and
 	// places every shard's replicas on them. 0 or 1: a lone node (R = 1).
-	// More than 1 needs ClusterSecret. Ignored once the data dir is
+	// More than 1 needs ClusterSecret, and Secret (or Hooks.Auth) so that
+	// every node accepts the same tokens. Ignored once the data dir is
 	// bootstrapped. Default 0.
 	BootstrapExpect int
 	// BootstrapTimeout bounds that wait. Default 2 min (also when zero).
@@ -219,11 +221,16 @@ func (c *Config) Validate() error {
 			return bad("raft address %q is not loopback: configure a cluster secret", c.RaftAddr)
 		}
 	}
-	if c.Replication && len(c.Join) > 0 && c.BootstrapExpect < 2 {
+	if len(c.Join) > 0 && c.BootstrapExpect < 2 {
 		return bad("Join needs BootstrapExpect >= 2: a cluster forms at bootstrap, a node cannot join a formed cluster yet")
 	}
 	if c.BootstrapExpect > 1 && len(c.ClusterSecret) == 0 {
 		return bad("BootstrapExpect %d: a cluster of more than one node needs a cluster secret", c.BootstrapExpect)
+	}
+	if c.BootstrapExpect > 1 && len(c.Secret) == 0 && c.Hooks.Auth == nil {
+		// A generated secret is per node: a client moving to another node
+		// (its node died) would have its token refused.
+		return bad("BootstrapExpect %d: every node must accept the same tokens: configure the same Secret on each (or Hooks.Auth)", c.BootstrapExpect)
 	}
 	if c.BootstrapExpect < 0 || c.BootstrapExpect > 64 || c.Replicas < 0 || c.Replicas > 7 || c.BootstrapTimeout < 0 || c.Shards > 4096 {
 		return bad("BootstrapExpect %d (0..64), Replicas %d (0..7), Shards %d (0..4096), BootstrapTimeout %v (>= 0)", c.BootstrapExpect, c.Replicas, c.Shards, c.BootstrapTimeout)

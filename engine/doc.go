@@ -7,11 +7,24 @@
 //	tok, _ := e.MintToken("user-1")  // tokens for the host's users
 //	defer e.Close()                  // drains requests and commits, closes Pebble
 //
-// An Engine owns a Pebble store (package persistence), a Proto.Actor cluster
-// member on memberlist gossip (package cluster) hosting the group and user
-// grains and the node's delivery hub (package actors), and the msgpack TCP
-// frontend (package wire). Every group operation reaches its group through
-// the cluster grain API, even on a lone node.
+// An Engine owns a Pebble store (package persistence) and the replication
+// node over it (package replication, wired in replication.go), a Proto.Actor
+// cluster member on memberlist gossip (package cluster) hosting the group
+// and user grains and the node's delivery hub (package actors), and the
+// msgpack TCP frontend (package wire). Every group operation reaches its
+// group through the cluster grain API, even on a lone node.
+//
+// # Storage
+//
+// Storage is always replicated, with one code path: every group and user
+// belongs to a shard, a raft group of R replicas; its grain runs on the
+// shard's leader and persists through its activation's
+// replication.ShardStore, so a write is acknowledged once a quorum has it
+// on disk and applied, and history and resync are served after a ReadIndex
+// confirmed leadership. A lone node is a cluster of one (R = 1); nodes
+// started together with Config.BootstrapExpect form a cluster (R = 3 by
+// default). Without DataDir the Pebble store lives on an in-memory file
+// system.
 //
 // Hooks connect the host platform (tokens, profiles, social graph,
 // moderation, tiers); every hook has a working default. Engine.Call runs an
@@ -69,6 +82,6 @@
 //
 // # Imports
 //
-// engine imports actors, cluster, persistence and wire. Only cmd, bench,
-// examples and tests import engine.
+// engine imports actors, cluster, persistence, replication and wire. Only
+// cmd, bench, examples and tests import engine.
 package engine

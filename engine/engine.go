@@ -31,7 +31,8 @@ var (
 )
 
 // Engine is one Qun node: a cluster member hosting group and user grains, a
-// delivery hub, a Pebble store, and the client TCP frontend.
+// delivery hub, a Pebble store holding its replicas of the shards, and the
+// client TCP frontend.
 type Engine struct {
 	cfg    Config
 	log    *slog.Logger
@@ -166,35 +167,27 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if e.metrics != nil {
 		opts.OnGroupCommit = e.metrics.onGroupCommit
 	}
-	var dir string
-	switch {
-	case e.cfg.DataDir != "":
+	dir := "qun" // Pebble on an in-memory file system without a data dir
+	if e.cfg.DataDir != "" {
 		if err := os.MkdirAll(e.cfg.DataDir, 0o700); err != nil {
 			return fmt.Errorf("engine: data dir: %w", err)
 		}
 		dir = filepath.Join(e.cfg.DataDir, "pebble")
-	case e.cfg.Replication:
-		dir, opts.FS = "qun", vfs.NewMem() // replication needs Pebble: in memory
-	}
-	var storeFor func(kind, id string) persistence.Store
-	if dir == "" {
-		e.store = persistence.NewMemory()
 	} else {
-		st, err := persistence.OpenPebble(dir, opts)
-		if err != nil {
-			return fmt.Errorf("engine: open store: %w", err)
-		}
-		e.store = st
-		if e.cfg.Replication {
-			if e.repl, err = newReplicator(e, st); err != nil {
-				return err
-			}
-			storeFor = e.repl.storeFor
-		}
+		opts.FS = vfs.NewMem()
+	}
+	st, err := persistence.OpenPebble(dir, opts)
+	if err != nil {
+		return fmt.Errorf("engine: open store: %w", err)
+	}
+	e.store = st
+	// Every grain persists through its shard's raft group (replication.go).
+	if e.repl, err = newReplicator(e, st); err != nil {
+		return err
 	}
 	e.deps = &actors.Deps{
 		Store: e.store, Group: e.cfg.Group, IdleTimeout: e.cfg.GrainIdleTimeout, WatchTTL: e.cfg.WatchTTL,
-		Logger: e.log.With("component", "actors"), OnHostEvent: e.hostEvent, StoreFor: storeFor,
+		Logger: e.log.With("component", "actors"), OnHostEvent: e.hostEvent, StoreFor: e.repl.storeFor,
 		Commerce: commerceHost{e.hooks.Payments, e.hooks.Coupons}, TimerPeriod: e.cfg.TimerPeriod,
 	}
 	if e.metrics != nil {
@@ -213,10 +206,8 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	ncfg.Gossip.BindAddr = e.cfg.GossipAddr
 	ncfg.Gossip.Seeds = e.cfg.Join
 	ncfg.Gossip.Secret = e.cfg.ClusterSecret
-	if e.repl != nil {
-		ncfg.Gossip.AppMeta = e.repl.appMeta()
-		ncfg.Leaders = e.repl
-	}
+	ncfg.Gossip.AppMeta = e.repl.appMeta()
+	ncfg.Leaders = e.repl
 	ncfg.Kinds = []*pcluster.Kind{actors.GroupKind(e.deps), actors.UserKind(e.deps)}
 	ncfg.RequestTimeout = e.cfg.RequestTimeout
 	ncfg.Logger = e.log.With("component", "cluster")
@@ -227,10 +218,8 @@ func (e *Engine) Start(ctx context.Context) (err error) {
 	if e.node, err = qcluster.StartNode(ncfg); err != nil {
 		return fmt.Errorf("engine: start cluster node: %w", err)
 	}
-	if e.repl != nil {
-		if err := e.repl.start(ctx, e.node); err != nil {
-			return err
-		}
+	if err := e.repl.start(ctx, e.node); err != nil {
+		return err
 	}
 	if e.hub, err = actors.StartHub(e.node.System, e.node.Cluster, e.deps); err != nil {
 		return fmt.Errorf("engine: start hub: %w", err)

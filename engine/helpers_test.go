@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -25,8 +24,6 @@ func testConfig(dir string) engine.Config {
 	// limits_test.go and ratelimit_internal_test.go cover the limits: the
 	// other tests send, join and connect as fast as they can.
 	cfg.Limits = engine.UnlimitedLimits()
-	// QUN_TEST_REPLICATION=1 runs every test with replication on.
-	cfg.Replication = os.Getenv("QUN_TEST_REPLICATION") != ""
 	return cfg
 }
 
@@ -128,6 +125,13 @@ func texts(ms []wire.Message) []string {
 // it, and all start at once (each Start waits for the n members).
 func startCluster(t testing.TB, n int) []*engine.Engine {
 	t.Helper()
+	return startClusterWith(t, n, nil)
+}
+
+// startClusterWith is startCluster with tweak applied to each node's
+// config.
+func startClusterWith(t testing.TB, n int, tweak func(*engine.Config)) []*engine.Engine {
+	t.Helper()
 	seed := freeAddr(t)
 	es := make([]*engine.Engine, n)
 	errs := make(chan error, n)
@@ -135,7 +139,9 @@ func startCluster(t testing.TB, n int) []*engine.Engine {
 		cfg := testConfig("")
 		cfg.ClusterSecret = []byte("cluster-secret-0123456789")
 		cfg.BootstrapExpect = n
-		cfg.Replication = true
+		if tweak != nil {
+			tweak(&cfg)
+		}
 		if i == 0 {
 			cfg.GossipAddr = seed
 		} else {

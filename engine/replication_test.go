@@ -46,7 +46,6 @@ func childCluster(cfg *engine.Config) {
 		if s := os.Getenv(childSecretEnv); s != "" { // faults_test.go: an impostor
 			cfg.ClusterSecret = []byte(s)
 		}
-		cfg.Replication = true
 	}
 }
 
@@ -375,7 +374,6 @@ func TestReplicatedKill9(t *testing.T) {
 // leads every shard (R = 1), and its grains persist through them.
 func TestLoneNodeReplicationStatus(t *testing.T) {
 	cfg := testConfig(t.TempDir())
-	cfg.Replication = true
 	e := startEngine(t, cfg)
 	c := dial(t, e, "alice", nil)
 	g, err := c.CreateGroup(ctxT(t), "solo")

@@ -94,6 +94,10 @@ func (s *PebbleStore) Commit(b *Batch, done func(error)) { s.c.commit(b, done) }
 // Stats implements Store.
 func (s *PebbleStore) Stats() Stats { return s.c.stats() }
 
+// Fail puts the store into fail-stop as a disk failure would, for tests of
+// the fail-stop path (see MemoryStore.Fail).
+func (s *PebbleStore) Fail(cause error) { s.c.fail(cause) }
+
 // Health implements HealthChecker: nil while the store accepts writes, the
 // fail-stop error (wrapping ErrFailed) after Pebble reported an error on a
 // WAL write or fsync, ErrClosed after Close.

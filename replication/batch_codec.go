@@ -7,8 +7,13 @@ import (
 	"github.com/qunchat/qun/persistence"
 )
 
-// batchVersion is the first byte of an encoded persistence.Batch.
-const batchVersion = 1
+// The first byte of an encoded persistence.Batch: batchVersion for
+// EncodeBatch's plain batches, fencedVersion for ShardStore's fenced ones
+// (fence.go).
+const (
+	batchVersion  = 1
+	fencedVersion = 2
+)
 
 // EncodeBatch encodes b (without Raw ops, which grains never write) as
 // command bytes for StoreApplier:
@@ -18,13 +23,18 @@ const batchVersion = 1
 // each list a uvarint count then its items; strings and byte strings are a
 // uvarint length then the bytes; seqs are uvarints.
 func EncodeBatch(b *persistence.Batch) ([]byte, error) {
+	return encodeBatch(b, []byte{batchVersion})
+}
+
+// encodeBatch appends b's encoding (after the version) to head.
+func encodeBatch(b *persistence.Batch, head []byte) ([]byte, error) {
 	if b == nil {
 		b = &persistence.Batch{}
 	}
 	if len(b.Raw) > 0 {
 		return nil, fmt.Errorf("%w: a replicated batch cannot carry raw ops", ErrRejected)
 	}
-	size := 1 + 5*binary.MaxVarintLen64
+	size := len(head) + 5*binary.MaxVarintLen64
 	for _, s := range b.DropStreams {
 		size += binary.MaxVarintLen64 + len(s)
 	}
@@ -41,7 +51,7 @@ func EncodeBatch(b *persistence.Batch) ([]byte, error) {
 		size += 2*binary.MaxVarintLen64 + len(b.Puts[i].Key) + len(b.Puts[i].Value)
 	}
 	out := make([]byte, 0, size)
-	out = append(out, batchVersion)
+	out = append(out, head...)
 	str := func(s string) { out = binary.AppendUvarint(out, uint64(len(s))); out = append(out, s...) }
 	byt := func(s []byte) { out = binary.AppendUvarint(out, uint64(len(s))); out = append(out, s...) }
 	out = binary.AppendUvarint(out, uint64(len(b.DropStreams)))
@@ -74,14 +84,17 @@ func EncodeBatch(b *persistence.Batch) ([]byte, error) {
 	return out, nil
 }
 
-// DecodeBatch decodes EncodeBatch's output. Every count and length is
-// bounded by the bytes left before anything is allocated; byte strings
-// alias p.
+// DecodeBatch decodes the batch of EncodeBatch's or ShardStore's output
+// (without the fence of the latter; DecodeFencedBatch has it). Every count
+// and length is bounded by the bytes left before anything is allocated;
+// byte strings alias p.
 func DecodeBatch(p []byte) (*persistence.Batch, error) {
-	d := decoder{p: p}
-	if v := d.byte(); v != batchVersion {
-		return nil, fmt.Errorf("%w: batch version %d", ErrCorrupt, v)
-	}
+	f, err := DecodeFencedBatch(p)
+	return f.Batch, err
+}
+
+// decodeBatch decodes the batch part (after the version and any fence).
+func decodeBatch(d *decoder) (*persistence.Batch, error) {
 	b := &persistence.Batch{}
 	if n := d.count(); n > 0 {
 		b.DropStreams = make([]string, 0, n)

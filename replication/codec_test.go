@@ -53,6 +53,8 @@ func FuzzDecodeBatch(f *testing.F) {
 	enc, _ := EncodeBatch(sampleBatch())
 	f.Add(enc)
 	f.Add([]byte{batchVersion, 0, 0, 0, 0, 0})
+	fenced, _ := EncodeFencedBatch(FencedBatch{Batch: sampleBatch(), Fences: []StreamFence{{Stream: "g/a", Prev: 6}}, Rewrites: []int{0}})
+	f.Add(fenced)
 	f.Fuzz(func(t *testing.T, p []byte) {
 		b, err := DecodeBatch(p)
 		if err != nil {

@@ -61,17 +61,26 @@
 // # Grains
 //
 // StoreApplier is the Applier for grains: a command is a
-// persistence.Batch (EncodeBatch), applied under exactly the keys
-// PebbleStore.Commit writes today ('j', 's', 'k'), after a continuity
-// fence: a stream's first event seq in the batch must be its applied last
-// seq + 1 (ErrSeqGap). Node.StoreFor(shard, epoch) returns a ShardStore, a
-// persistence.Store whose Commit proposes and whose reads go to the local
-// store: a grain activated on a ready leader persists through it with no
-// other change.
+// persistence.Batch, applied under exactly the keys PebbleStore.Commit
+// writes ('j', 's', 'k'), after a per-stream fence (fence.go).
+// Node.StoreFor(shard, epoch) returns a ShardStore, a persistence.Store
+// whose Commit proposes and whose reads go to the local store: a grain
+// activated on a ready leader persists through it with no other change.
+// Every ShardStore batch is fenced (EncodeFencedBatch): for each stream it
+// touches, the applied last seq it was built on, which the ShardStore takes
+// before the activation's first read of the stream and advances by each
+// batch it proposes; apply accepts the batch only if that is still the
+// stream's applied last seq (a compare-and-set, else ErrSeqGap). Events
+// at or below it are the activation's marked rewrites (a recall's
+// tombstone); the others must be above it and increasing, and may skip
+// seqs (a live room's chatter is kept in KV keys, not in the journal). A
+// plain batch (EncodeBatch) must instead continue each stream's applied
+// last seq exactly.
 //
-// ShardStore.ReadBarrier runs that ReadIndex for an activation and also
-// checks that the replica still leads at the activation's epoch: the group
-// grain calls it before a history read.
+// ShardStore.ConfirmRead is the read fence grains use before history: a
+// batched ReadIndex, then a check that the leader's term is still the
+// activation's epoch; a deposed or cut-off leader gets an error, never a
+// confirmation.
 //
 // Node.Checksums digests every local replica's data (the Applier's Ranges)
 // at its applied index, from one view taken between rounds: replicas of a
@@ -124,6 +133,11 @@
 //   - One loop goroutine per node instead of one actor per shard; rounds
 //     are synchronous with their fsync (as the spike), applies go into the
 //     same synced batch as the next appends (no per-Batch NoSync flag).
+//   - The continuity fence is a compare-and-set on each stream's applied
+//     last seq declared by the proposer, not "first seq = applied last + 1":
+//     a recall rewrites an existing record and a live room's journal skips
+//     the seqs of its chatter, and both must apply; the compare-and-set
+//     still rejects replays and batches that follow a lost one.
 //   - Data keys keep today's layout (no shard prefix); the shard's key
 //     ranges come from StoreApplier's per-shard index.
 package replication

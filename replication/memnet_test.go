@@ -268,6 +268,25 @@ func commitAt(t testing.TB, tn *testNode, shard uint32, epoch uint64, b *persist
 	}
 }
 
+// commitPlain proposes b as a plain batch (EncodeBatch: no fence, the
+// events must continue each stream exactly) and waits for the outcome.
+func commitPlain(t testing.TB, tn *testNode, shard uint32, b *persistence.Batch) error {
+	t.Helper()
+	data, err := EncodeBatch(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan error, 1)
+	tn.node.Propose(shard, tn.node.Leader(shard).Term, data, func(err error) { ch <- err })
+	select {
+	case err := <-ch:
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatal("commit outcome not reported within 10 s")
+		return nil
+	}
+}
+
 func events(stream string, from, to uint64) *persistence.Batch {
 	b := &persistence.Batch{}
 	for s := from; s <= to; s++ {

@@ -169,19 +169,26 @@ func TestApplyFencingSeqGap(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
-		name string
-		b    *persistence.Batch
+		name  string
+		plain bool // EncodeBatch's plain batch, not a ShardStore's fenced one
+		b     *persistence.Batch
 	}{
-		{"gap", events(testStream, 5, 6)},
-		{"replay", events(testStream, 3, 4)},
-		{"hole inside", &persistence.Batch{Events: []persistence.Event{{Stream: testStream, Seq: 4, Data: []byte("x")}, {Stream: testStream, Seq: 6, Data: []byte("y")}}}},
+		{"gap", true, events(testStream, 5, 6)},
+		{"replay", false, events(testStream, 3, 4)},
+		{"replay, plain", true, events(testStream, 3, 4)},
+		{"hole inside", true, &persistence.Batch{Events: []persistence.Event{{Stream: testStream, Seq: 4, Data: []byte("x")}, {Stream: testStream, Seq: 6, Data: []byte("y")}}}},
+		{"out of order", false, &persistence.Batch{Events: []persistence.Event{{Stream: testStream, Seq: 5, Data: []byte("x")}, {Stream: testStream, Seq: 4, Data: []byte("y")}}}},
 	} {
-		if err := commit(t, l, shard, c.b); !errors.Is(err, ErrSeqGap) || !errors.Is(err, ErrRejected) {
+		commitFn := commit
+		if c.plain {
+			commitFn = commitPlain
+		}
+		if err := commitFn(t, l, shard, c.b); !errors.Is(err, ErrSeqGap) || !errors.Is(err, ErrRejected) {
 			t.Fatalf("%s: %v, want ErrRejected wrapping ErrSeqGap", c.name, err)
 		}
 	}
 	// A batch with KV writes and a snapshot applies as a whole or not at all.
-	bad := events(testStream, 9, 9)
+	bad := events(testStream, 3, 3)
 	bad.Puts = []persistence.KV{{Key: "ga/room/x", Value: []byte("1")}}
 	if err := commit(t, l, shard, bad); !errors.Is(err, ErrSeqGap) {
 		t.Fatal(err)
@@ -326,7 +333,7 @@ func TestOnAppliedFeedsEveryReplica(t *testing.T) {
 	if err := commit(t, l, shard, good); err != nil {
 		t.Fatal(err)
 	}
-	bad := events(testStream, 5, 5)
+	bad := events(testStream, 1, 1) // a replay
 	bad.Puts = []persistence.KV{{Key: "ix/rejected", Value: []byte("v")}}
 	if err := commit(t, l, shard, bad); !errors.Is(err, ErrSeqGap) {
 		t.Fatal(err)

@@ -1,17 +1,14 @@
 package replication
 
-import (
-	"fmt"
-
-	"github.com/qunchat/qun/persistence"
-)
+import "github.com/qunchat/qun/persistence"
 
 // StoreApplier is the Applier for grains: each command is a
-// persistence.Batch (EncodeBatch) that it writes under exactly the keys
-// PebbleStore.Commit would, after fencing it: a journal batch whose first
-// seq of a stream does not follow that stream's applied last seq (the
-// highest of its journal and snapshot seqs), or whose seqs are not
-// consecutive, is rejected with ErrSeqGap. It also keeps an index of the
+// persistence.Batch (EncodeBatch, or a ShardStore's EncodeFencedBatch) that
+// it writes under exactly the keys PebbleStore.Commit would, after fencing
+// it against each stream's applied last seq (the highest of its journal
+// and snapshot seqs): a fenced batch must have been built on exactly that
+// seq (fence.go), a plain one must continue it with consecutive seqs;
+// otherwise it is rejected with ErrSeqGap. It also keeps an index of the
 // streams and KV keys of each shard (raw keys 'r' 'd' shard ...), which
 // Ranges turns into the key ranges a snapshot ships.
 type StoreApplier struct {
@@ -61,29 +58,19 @@ func NewStoreApplier(store persistence.Store) *StoreApplier {
 
 // Apply implements Applier.
 func (a *StoreApplier) Apply(c Command, w *persistence.Batch) error {
-	b, err := DecodeBatch(c.Data)
+	f, err := DecodeFencedBatch(c.Data)
 	if err != nil {
 		return err
 	}
+	b := f.Batch
 	if err := validate(b); err != nil {
 		return err
 	}
-	// Fence: per stream, the events must continue the applied last seq.
-	next := map[string]uint64{}
-	for i := range b.Events {
-		e := &b.Events[i]
-		want, ok := next[e.Stream]
-		if !ok {
-			last, err := a.lastSeq(e.Stream)
-			if err != nil {
-				return err
-			}
-			want = last + 1
-		}
-		if e.Seq != want {
-			return fmt.Errorf("%w: stream %q event seq %d, want %d", ErrSeqGap, e.Stream, e.Seq, want)
-		}
-		next[e.Stream] = want + 1
+	// Fence: per stream, the batch must follow the applied last seq
+	// (fence.go).
+	appended, err := fence(&f, a.lastSeq)
+	if err != nil {
+		return err
 	}
 	*w = *b
 	index := func(kind byte, name string) {
@@ -102,12 +89,12 @@ func (a *StoreApplier) Apply(c Command, w *persistence.Batch) error {
 		newLast[s] = 0
 		index(dataStream, s)
 	}
-	for s, n := range next {
+	for s, hi := range appended {
 		old, err := get(s)
 		if err != nil {
 			return err
 		}
-		newLast[s] = max(old, n-1)
+		newLast[s] = max(old, hi)
 		index(dataStream, s)
 	}
 	for i := range b.Snapshots {
@@ -148,21 +135,31 @@ func (a *StoreApplier) lastSeq(stream string) (uint64, error) {
 	if v, ok := a.last[stream]; ok {
 		return v, nil
 	}
-	if !persistence.ValidStream(stream) {
-		return 0, persistence.ErrInvalidStream
-	}
-	last, err := a.store.LastSeq(stream)
+	last, err := storedLastSeq(a.store, stream)
 	if err != nil {
 		return 0, err
 	}
-	snap, ok, err := a.store.LoadSnapshot(stream)
+	a.setLast(stream, last)
+	return last, nil
+}
+
+// storedLastSeq is stream's applied last seq as st holds it: the highest
+// of its journal's last seq and its snapshot's seq.
+func storedLastSeq(st persistence.Store, stream string) (uint64, error) {
+	if !persistence.ValidStream(stream) {
+		return 0, persistence.ErrInvalidStream
+	}
+	last, err := st.LastSeq(stream)
+	if err != nil {
+		return 0, err
+	}
+	snap, ok, err := st.LoadSnapshot(stream)
 	if err != nil {
 		return 0, err
 	}
 	if ok && snap.Seq > last {
 		last = snap.Seq
 	}
-	a.setLast(stream, last)
 	return last, nil
 }
 

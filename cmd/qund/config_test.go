@@ -237,6 +237,14 @@ func TestConfigCommandValidates(t *testing.T) {
 	if err := run([]string{"config", "--admin", "", "--listen", "127.0.0.1:0"}, io.Discard, io.Discard); err != nil {
 		t.Errorf("admin off: %v", err)
 	}
+	// Storage is always replicated: "off" is refused, "on" is accepted.
+	if err := run([]string{"config", "--replication", "off"}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "always replicated") {
+		t.Errorf("--replication off: %v", err)
+	}
+	// A cluster needs the same token secret on every node.
+	if err := run([]string{"config", "--join", "127.0.0.1:7946", "--bootstrap-expect", "3", "--cluster-secret", "cluster-secret-0123456789"}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "same tokens") {
+		t.Errorf("a cluster without a token secret: %v", err)
+	}
 }
 
 func TestHelpListsEverySetting(t *testing.T) {

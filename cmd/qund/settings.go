@@ -76,20 +76,13 @@ var settings = []setting{
 	str("remote", "Proto.Actor remote address between nodes; port 0 picks a free port", func(o *options) *string { return &o.cfg.RemoteAddr }),
 	list("join", "gossip addresses of nodes to join (comma-separated on the command line)", func(o *options) *[]string { return &o.cfg.Join }),
 	secret("cluster-secret", "encrypts and authenticates gossip between nodes, at least 16 bytes, the same on every node; required for a non-loopback gossip address", func(o *options) *string { return &o.clusterSec }),
-	{name: "replication", kind: kString, doc: `replicated storage, EXPERIMENTAL: "on" (grains persist through their shard's raft group, run on its leader) or "off" (node-local storage)`,
-		get: func(o *options) string {
-			if o.cfg.Replication {
-				return "on"
-			}
-			return "off"
-		},
+	{name: "replication", kind: kString, doc: `storage is always replicated (grains persist through their shard's raft group and run on its leader; a lone node is R = 1): "on" is the only value, kept for older scripts`,
+		get: func(o *options) string { return "on" },
 		set: func(o *options, v string) error {
-			switch v {
-			case "on", "off":
-				o.cfg.Replication = v == "on"
-				return nil
+			if v != "on" {
+				return fmt.Errorf(`storage is always replicated: "on" is the only value (a lone node is a cluster of one)`)
 			}
-			return fmt.Errorf(`want "on" or "off"`)
+			return nil
 		}},
 	str("raft", "raft transport address between nodes (replication, authenticated by cluster-secret); port 0 picks a free port", func(o *options) *string { return &o.cfg.RaftAddr }),
 	integer("bootstrap-expect", "nodes that form the cluster at first start (each started with the others' gossip addresses in --join); 0 or 1: a lone node", func(o *options) *int { return &o.cfg.BootstrapExpect }),
