@@ -35,7 +35,6 @@ import (
 //	STAT               -> faultStat
 //	SUMS               -> []replication.ShardChecksum
 //	TRANSFER <store>   -> shards asked to hand leadership to store
-//	REPLACE <old> <new> -> conf changes proposed (engine.ReplaceStore)
 func childCommand(e *engine.Engine, line string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -64,10 +63,6 @@ func childCommand(e *engine.Engine, line string) {
 	case len(f) == 2 && f[0] == "TRANSFER":
 		to, _ := strconv.ParseUint(f[1], 10, 64)
 		out, err = e.TransferLeadership(ctx, to)
-	case len(f) == 3 && f[0] == "REPLACE":
-		old, _ := strconv.ParseUint(f[1], 10, 64)
-		repl, _ := strconv.ParseUint(f[2], 10, 64)
-		out, err = e.ReplaceStore(ctx, old, repl)
 	default:
 		err = fmt.Errorf("unknown command %q", line)
 	}
@@ -90,7 +85,6 @@ type faultStat struct {
 	Snapshots      uint64 // raft snapshots sent
 	Shards         []faultShard
 	Gossip, Routed []string // member ids (engine.ClusterMembers)
-	Error          string   `json:"error"`
 }
 
 type faultShard struct {
