@@ -72,9 +72,14 @@ type Config struct {
 	NatsServer string `json:"-"`
 	// CPUProfile, if set, writes a CPU profile of this process during each
 	// Qun window (the last round wins). With Spawn the server is another
-	// process: ServerProfile asks it for its own profile instead.
+	// process: ServerProfile asks it for its own profile instead (with
+	// Cluster, node N > 0 writes ServerProfile + ".nodeN").
 	CPUProfile    string `json:"-"`
 	ServerProfile string `json:"-"`
+	// Cluster, when above 1, spawns that many nodes with replication
+	// (R = min(3, Cluster)) on loopback and spreads the clients over them
+	// (persist only).
+	Cluster int `json:"cluster,omitempty"`
 	// Progress receives a live progress line; nil for none.
 	Progress io.Writer `json:"-"`
 	// ProgressEvery is the progress period. Default 1 s.
@@ -125,6 +130,9 @@ func Defaults(cfg Config) Config {
 	def(&cfg.Payload, 100)
 	def(&cfg.Window, 200)
 	def(&cfg.Rounds, 2)
+	if cfg.Cluster > 1 { // a cluster is spawned, with replication
+		cfg.Spawn = true
+	}
 	if cfg.Duration == 0 {
 		cfg.Duration = 10 * time.Second
 	}
@@ -166,6 +174,12 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("--vs nats-js (JetStream) is for persist only; use --vs nats")
 	case c.Rounds < 1 || c.Rounds > 20:
 		return fmt.Errorf("--rounds must be in [1, 20]")
+	case c.Cluster < 0 || c.Cluster > 7:
+		return fmt.Errorf("--cluster must be in [0, 7] nodes")
+	case c.Cluster > 1 && c.Scenario != "persist":
+		return fmt.Errorf("--cluster is for persist only")
+	case c.Cluster > 1 && c.Server != "":
+		return fmt.Errorf("--cluster spawns its nodes: it excludes --server")
 	case c.Server != "" && c.Spawn:
 		return fmt.Errorf("--server and --spawn exclude each other")
 	case c.Server != "" && c.Secret == "":

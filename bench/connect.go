@@ -220,7 +220,7 @@ func runConnectNats(ctx context.Context, cfg *Config, bin string) (Result, error
 	}()
 	cr := &connectRun{cfg: cfg, m: m}
 	launched, elapsed := cr.run(ctx, func(ctx context.Context, i int) error {
-		nc, err := nl.connect(ctx, m)
+		nc, err := nl.connect(ctx, m, 0)
 		if err != nil {
 			return err
 		}

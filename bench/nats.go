@@ -141,6 +141,7 @@ type natsLoad struct {
 	bin       string
 	jetstream bool
 	srv       *natsServer
+	peers     []*natsServer // the other servers of a cluster (Config.Cluster)
 	cfg       *Config
 	m         *meter
 	sh        *shape
@@ -167,18 +168,37 @@ func (n *natsLoad) proc() proc {
 	if n.srv == nil {
 		return proc{pid: -1}
 	}
-	return proc{pid: n.srv.pid()}
+	p := proc{pid: n.srv.pid()}
+	for _, s := range n.peers {
+		p.more = append(p.more, s.pid())
+	}
+	return p
+}
+
+// replicas is R of the JetStream stream.
+func (n *natsLoad) replicas() int {
+	if n.cfg != nil && n.cfg.Cluster > 1 {
+		return ClusterReplicas(n.cfg.Cluster)
+	}
+	return 1
 }
 
 func (n *natsLoad) notes() []string {
+	if n.jetstream && n.replicas() > 1 {
+		return []string{fmt.Sprintf("NATS JetStream, file storage, a cluster of %d servers, streams of %d replicas, clients spread over the servers: an ack waits for a quorum, not for fsync (JetStream syncs every 2 min by default)", len(n.peers)+1, n.replicas())}
+	}
 	if n.jetstream {
 		return []string{"NATS JetStream, file storage, one replica: an ack does not wait for fsync (JetStream syncs every 2 min by default)"}
 	}
 	return []string{"NATS core: a publish is counted when the client library accepts it (no server ack); server-closed connections count as slow consumers"}
 }
 
-func (n *natsLoad) connect(ctx context.Context, m *meter) (*nats.Conn, error) {
-	return nats.Connect(n.srv.url,
+func (n *natsLoad) connect(ctx context.Context, m *meter, i int) (*nats.Conn, error) {
+	url := n.srv.url
+	if k := i % (len(n.peers) + 1); k > 0 { // spread over a cluster's servers
+		url = n.peers[k-1].url
+	}
+	return nats.Connect(url,
 		nats.Name("qunbench"), nats.NoReconnect(), nats.Timeout(30*time.Second),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
 			if !m.running.Load() {
@@ -202,11 +222,19 @@ func (n *natsLoad) open(ctx context.Context, cfg *Config, sh *shape, m *meter) e
 	if err := checkFDs(uint64(sh.conns+64), "the load generator"); err != nil {
 		return err
 	}
-	srv, err := startNats(ctx, n.bin, n.jetstream)
-	if err != nil {
-		return err
+	if n.jetstream && cfg.Cluster > 1 {
+		srvs, err := startNatsCluster(ctx, n.bin, cfg.Cluster)
+		if err != nil {
+			return err
+		}
+		n.srv, n.peers = srvs[0], srvs[1:]
+	} else {
+		srv, err := startNats(ctx, n.bin, n.jetstream)
+		if err != nil {
+			return err
+		}
+		n.srv = srv
 	}
-	n.srv = srv
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	prefix := runPrefix()
 	n.subjects = make([]string, len(sh.groups))
@@ -226,8 +254,8 @@ func (n *natsLoad) open(ctx context.Context, cfg *Config, sh *shape, m *meter) e
 			}
 		}
 	}
-	err = forEach(ctx, sh.conns, 64, func(i int) error {
-		nc, err := n.connect(ctx, m)
+	err := forEach(ctx, sh.conns, 64, func(i int) error {
+		nc, err := n.connect(ctx, m, i)
 		if err != nil {
 			return err
 		}
@@ -257,9 +285,18 @@ func (n *natsLoad) open(ctx context.Context, cfg *Config, sh *shape, m *meter) e
 			}
 			n.js[i] = js
 		}
-		_, err := n.js[0].AddStream(&nats.StreamConfig{Name: "BENCH", Subjects: []string{"bench.>"}, Storage: nats.FileStorage, Replicas: 1})
-		if err != nil {
-			return fmt.Errorf("jetstream stream: %w", err)
+		// A cluster elects its JetStream meta leader after the routes
+		// connect: retry until the stream exists, bounded.
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			_, err := n.js[0].AddStream(&nats.StreamConfig{Name: "BENCH", Subjects: []string{"bench.>"}, Storage: nats.FileStorage, Replicas: n.replicas()})
+			if err == nil {
+				break
+			}
+			if n.replicas() == 1 || time.Now().After(deadline) || ctx.Err() != nil {
+				return fmt.Errorf("jetstream stream: %w", err)
+			}
+			time.Sleep(200 * time.Millisecond)
 		}
 	}
 	return nil
@@ -367,5 +404,8 @@ func (n *natsLoad) close() {
 	wg.Wait()
 	if n.srv != nil {
 		n.srv.close()
+	}
+	for _, s := range n.peers {
+		s.close()
 	}
 }

@@ -14,8 +14,20 @@ import (
 const clockTicks = 100
 
 // proc reads a process's CPU time and memory from /proc. pid 0 means this
-// process (then the figures include the load generator).
-type proc struct{ pid int }
+// process (then the figures include the load generator). more are further
+// processes (the other nodes of a spawned cluster) whose figures are added.
+type proc struct {
+	pid  int
+	more []int
+}
+
+// each calls fn for every process of p.
+func (p proc) each(fn func(proc)) {
+	fn(proc{pid: p.pid})
+	for _, pid := range p.more {
+		fn(proc{pid: pid})
+	}
+}
 
 func (p proc) path(f string) string {
 	if p.pid == 0 {
@@ -24,8 +36,24 @@ func (p proc) path(f string) string {
 	return "/proc/" + strconv.Itoa(p.pid) + "/" + f
 }
 
-// cpu returns user+system CPU seconds used so far, or -1 if unknown.
+// cpu returns user+system CPU seconds used so far (the sum over p's
+// processes), or -1 if unknown.
 func (p proc) cpu() float64 {
+	if len(p.more) == 0 {
+		return p.cpu1()
+	}
+	sum := 0.0
+	p.each(func(q proc) {
+		if c := q.cpu1(); c < 0 || sum < 0 {
+			sum = -1
+		} else {
+			sum += c
+		}
+	})
+	return sum
+}
+
+func (p proc) cpu1() float64 {
 	b, err := os.ReadFile(p.path("stat"))
 	if err != nil {
 		return -1
@@ -48,8 +76,24 @@ func (p proc) cpu() float64 {
 	return float64(u+s) / clockTicks
 }
 
-// status returns a field of /proc/<pid>/status in bytes (VmRSS, VmHWM), or -1.
+// status returns a field of /proc/<pid>/status in bytes (VmRSS, VmHWM),
+// summed over p's processes, or -1.
 func (p proc) status(field string) int64 {
+	if len(p.more) == 0 {
+		return p.status1(field)
+	}
+	var sum int64
+	p.each(func(q proc) {
+		if v := q.status1(field); v < 0 || sum < 0 {
+			sum = -1
+		} else {
+			sum += v
+		}
+	})
+	return sum
+}
+
+func (p proc) status1(field string) int64 {
 	b, err := os.ReadFile(p.path("status"))
 	if err != nil {
 		return -1
@@ -70,7 +114,9 @@ func (p proc) status(field string) int64 {
 // resetPeak resets VmHWM to the current RSS (Linux clear_refs 5); false if
 // the kernel refused.
 func (p proc) resetPeak() bool {
-	return os.WriteFile(p.path("clear_refs"), []byte("5"), 0) == nil
+	ok := true
+	p.each(func(q proc) { ok = os.WriteFile(q.path("clear_refs"), []byte("5"), 0) == nil && ok })
+	return ok
 }
 
 // FDLimit raises the soft RLIMIT_NOFILE to the hard limit and returns both.

@@ -194,6 +194,10 @@ func (q *qunLoad) notes() []string {
 	if q.srv != nil && q.srv.mode == ModeInProcess {
 		n = append(n, "server runs in-process: server_cpu_s and server_rss_mb include the load generator (use --spawn to measure the server alone)")
 	}
+	if q.srv != nil && len(q.srv.peers) > 0 {
+		n = append(n, fmt.Sprintf("a cluster of %d spawned nodes with replication (R = %d), clients spread over them; an ack waits for a quorum's fsync; server CPU and RSS are the nodes' sums",
+			len(q.srv.peers)+1, ClusterReplicas(len(q.srv.peers)+1)))
+	}
 	if q.srv != nil && q.srv.mode == ModeExternal {
 		n = append(n, "external server: CPU and memory are not measured")
 	}
@@ -210,7 +214,7 @@ func (q *qunLoad) dial(ctx context.Context, i int, opts client.Options) (*client
 	opts.Token = tok
 	opts.Name = "qunbench"
 	opts.DialTimeout = 30 * time.Second
-	return client.Dial(ctx, q.srv.addr, opts)
+	return client.Dial(ctx, q.srv.addrFor(i), opts)
 }
 
 // fdNeed is how many descriptors this process needs for n connections.

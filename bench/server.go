@@ -40,12 +40,13 @@ const MaxMembers = 1 << 20
 // starts, in-process or as a child: the defaults (durable Pebble store)
 // except a loopback listener on a free port, the member limit, and no
 // friend or tier limits on creating groups.
-func serverConfig(dir string, secret []byte, metrics prometheus.Registerer) engine.Config {
+func serverConfig(dir string, secret []byte, metrics prometheus.Registerer, repl replOpts) engine.Config {
 	cfg := engine.DefaultConfig()
 	cfg.Metrics = metrics // nil: off
 	cfg.Listen = "127.0.0.1:0"
 	cfg.DataDir = dir
 	cfg.Secret = secret
+	repl.apply(&cfg)
 	cfg.Group.MaxMembers = MaxMembers
 	// No host social graph or account tiers in a benchmark: anyone may
 	// create as many groups, of any size, as the scenario needs.
@@ -81,6 +82,18 @@ type qunServer struct {
 	prof   *os.File
 	// metrics: the server registers its Prometheus series (Config.Metrics).
 	metrics bool
+	// peers are the other nodes of a spawned cluster (Config.Cluster);
+	// addrs are every node's client address, this one first.
+	peers []*qunServer
+	addrs []string
+}
+
+// addrFor is the node client i connects to: spread over a cluster's nodes.
+func (s *qunServer) addrFor(i int) string {
+	if len(s.addrs) > 1 {
+		return s.addrs[i%len(s.addrs)]
+	}
+	return s.addr
 }
 
 func startQun(ctx context.Context, cfg *Config) (*qunServer, error) {
@@ -95,15 +108,17 @@ func startQun(ctx context.Context, cfg *Config) (*qunServer, error) {
 	_, _ = rand.Read(raw)
 	secret := []byte(hex.EncodeToString(raw))
 	s := &qunServer{secret: secret, dir: dir, metrics: cfg.Metrics}
-	if cfg.Spawn {
-		err = s.spawn(ctx)
+	if cfg.Cluster > 1 {
+		err = s.spawnCluster(ctx, cfg)
+	} else if cfg.Spawn {
+		err = s.spawn(ctx, replOpts{})
 	} else {
 		s.mode = ModeInProcess
 		var reg prometheus.Registerer
 		if cfg.Metrics {
 			reg = prometheus.NewRegistry()
 		}
-		s.eng, err = engine.New(serverConfig(dir, secret, reg))
+		s.eng, err = engine.New(serverConfig(dir, secret, reg, replOpts{}))
 		if err == nil {
 			sctx, cancel := context.WithTimeout(ctx, time.Minute)
 			err = s.eng.Start(sctx)
@@ -125,17 +140,26 @@ func startQun(ctx context.Context, cfg *Config) (*qunServer, error) {
 const childEnv = "QUNBENCH_SERVE"
 
 type childSpec struct {
-	Dir     string `json:"dir"`
-	Secret  string `json:"secret"`
-	Metrics bool   `json:"metrics"`
+	Dir     string   `json:"dir"`
+	Secret  string   `json:"secret"`
+	Metrics bool     `json:"metrics"`
+	Repl    replOpts `json:"repl"`
 }
 
-func (s *qunServer) spawn(ctx context.Context) error {
+func (s *qunServer) spawn(ctx context.Context, repl replOpts) error {
+	if err := s.spawnStart(repl); err != nil {
+		return err
+	}
+	return s.awaitListening(ctx)
+}
+
+// spawnStart starts the child server process.
+func (s *qunServer) spawnStart(repl replOpts) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	spec, _ := json.Marshal(childSpec{Dir: s.dir, Secret: string(s.secret), Metrics: s.metrics})
+	spec, _ := json.Marshal(childSpec{Dir: s.dir, Secret: string(s.secret), Metrics: s.metrics, Repl: repl})
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), childEnv+"="+string(spec))
 	cmd.Stderr = os.Stderr
@@ -151,7 +175,12 @@ func (s *qunServer) spawn(ctx context.Context) error {
 		return fmt.Errorf("spawn server: %w", err)
 	}
 	s.cmd, s.ctlIn, s.ctlOut, s.mode, s.proc = cmd, in, bufio.NewReader(out), ModeSpawn, proc{pid: cmd.Process.Pid}
-	line, err := s.readLine(ctx, time.Minute)
+	return nil
+}
+
+// awaitListening reads the child's first line: its client address.
+func (s *qunServer) awaitListening(ctx context.Context) error {
+	line, err := s.readLine(ctx, 2*time.Minute)
 	if err != nil {
 		return fmt.Errorf("spawned server did not start: %w", err)
 	}
@@ -200,6 +229,9 @@ func (s *qunServer) stats(gc bool) (serverStats, error) {
 	case ModeInProcess:
 		return localStats(s.eng, gc), nil
 	case ModeSpawn:
+		if len(s.peers) > 0 {
+			return s.clusterStats(gc)
+		}
 		c := "stats"
 		if gc {
 			c = "mem"
@@ -236,6 +268,11 @@ func (s *qunServer) startProfile(path string) error {
 	switch s.mode {
 	case ModeSpawn:
 		_, err := s.control("profile-start " + path)
+		for i, p := range s.peers {
+			if err == nil {
+				_, err = p.control(fmt.Sprintf("profile-start %s.node%d", path, i+1))
+			}
+		}
 		return err
 	case ModeInProcess:
 		f, err := os.Create(path)
@@ -256,6 +293,9 @@ func (s *qunServer) stopProfile() {
 	switch s.mode {
 	case ModeSpawn:
 		_, _ = s.control("profile-stop")
+		for _, p := range s.peers {
+			_, _ = p.control("profile-stop")
+		}
 	case ModeInProcess:
 		if s.prof != nil {
 			pprof.StopCPUProfile()
@@ -270,6 +310,9 @@ func (s *qunServer) token(user string) (string, error) {
 }
 
 func (s *qunServer) close() {
+	for _, p := range s.peers {
+		p.close()
+	}
 	if s.eng != nil {
 		_ = s.eng.Close()
 	}
@@ -323,7 +366,7 @@ func serveChild(spec string) int {
 	if reg != nil {
 		rr = reg
 	}
-	e, err := engine.New(serverConfig(cs.Dir, []byte(cs.Secret), rr))
+	e, err := engine.New(serverConfig(cs.Dir, []byte(cs.Secret), rr, cs.Repl))
 	if err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		err = e.Start(ctx)
@@ -367,6 +410,8 @@ func serveChild(spec string) int {
 				prof = nil
 			}
 			fmt.Println("ok")
+		case "leaders":
+			fmt.Println(leadersLine(e))
 		case "quit":
 			_ = e.Close()
 			fmt.Println("bye")

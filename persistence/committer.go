@@ -16,6 +16,9 @@ type pending struct {
 	done func(error)
 	size int
 	err  error // validation error: reported in order, nothing applied
+	// noSync: this commit does not need the fsync (CommitNoSync). A group
+	// is written without one only when every commit in it has noSync.
+	noSync bool
 }
 
 // writeFunc writes the valid batches of group (those with err == nil) to the
@@ -129,7 +132,9 @@ func syncWrite(apply applyFunc) writeFunc {
 	}
 }
 
-func (c *committer) commit(b *Batch, done func(error)) {
+func (c *committer) commit(b *Batch, done func(error)) { c.enqueue(b, done, false) }
+
+func (c *committer) enqueue(b *Batch, done func(error), noSync bool) {
 	if done == nil {
 		done = func(error) {}
 	}
@@ -142,7 +147,7 @@ func (c *committer) commit(b *Batch, done func(error)) {
 		go done(ErrClosed)
 		return
 	}
-	c.queue = append(c.queue, pending{b: b, done: done, size: size, err: err})
+	c.queue = append(c.queue, pending{b: b, done: done, size: size, err: err, noSync: noSync})
 	c.commits.Add(1)
 	c.queuedN.Add(1)
 	c.queuedB.Add(int64(size))
@@ -278,11 +283,12 @@ func (c *committer) complete() {
 		}
 		if err == nil && f.wrote {
 			c.groups.Add(1)
-			if c.syncs {
+			synced := c.syncs && !allNoSync(f.group)
+			if synced {
 				c.fsyncs.Add(1)
 			}
 			if c.observe != nil {
-				c.observe(GroupCommit{Batches: len(f.group), Bytes: f.bytes, Synced: c.syncs, Took: time.Since(f.start)})
+				c.observe(GroupCommit{Batches: len(f.group), Bytes: f.bytes, Synced: synced, Took: time.Since(f.start)})
 			}
 		}
 		c.mu.Lock()
@@ -368,4 +374,14 @@ func (c *committer) stats() Stats {
 		Refused:       c.refused.Load(),
 		FailStops:     c.failStops.Load(),
 	}
+}
+
+// allNoSync reports whether no commit of group needs an fsync.
+func allNoSync(group []pending) bool {
+	for i := range group {
+		if !group[i].noSync {
+			return false
+		}
+	}
+	return true
 }

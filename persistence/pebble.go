@@ -91,6 +91,14 @@ func OpenPebble(dir string, opts Options) (*PebbleStore, error) {
 // Commit implements Store.
 func (s *PebbleStore) Commit(b *Batch, done func(error)) { s.c.commit(b, done) }
 
+// CommitNoSync is Commit without waiting for the WAL fsync: done(nil) means
+// the batch is written (readable, atomic) but durable only once a later
+// synced commit (or the OS) flushes the WAL, which is written in commit
+// order. For writes that can be rebuilt after a crash (replication applies
+// entries of an already synced log). It shares the commit order and the
+// group commits of Commit; a group holding any Commit is synced.
+func (s *PebbleStore) CommitNoSync(b *Batch, done func(error)) { s.c.enqueue(b, done, true) }
+
 // Stats implements Store.
 func (s *PebbleStore) Stats() Stats { return s.c.stats() }
 
@@ -156,8 +164,8 @@ func (s *PebbleStore) write(group []pending) (func() error, bool, error) {
 		s.batches <- sb
 		return nil, false, nil
 	}
-	if !s.wo.Sync {
-		err := s.db.Apply(pb, s.wo)
+	if !s.wo.Sync || allNoSync(group) {
+		err := s.db.Apply(pb, pebble.NoSync)
 		pb.Reset()
 		s.batches <- sb
 		return nil, err == nil, err

@@ -37,6 +37,15 @@
 // state when raft asks for a snapshot. A restart re-applies nothing twice:
 // the applied index is written atomically with the applies.
 //
+// A round whose Readys hold nothing raft needs durable (no log entries, no
+// snapshot, no new term or vote: only applies and the commit index) is
+// committed without waiting for the fsync (PebbleStore.CommitNoSync): its
+// entries are already in a synced log, so a crash that loses the batch
+// re-applies them. Right after a synced round the loop runs one more round
+// without taking new proposals: on a lone replica the entries just made
+// stable are committed then and applied at once, so an ack costs one
+// fsync, not two.
+//
 // # Proposals, epochs, fencing
 //
 // Node.Propose(shard, epoch, data, done) replicates a command evaluated

@@ -103,26 +103,40 @@ func (n *Node) snapshot(r *replica) (*pb.Snapshot, error) {
 }
 
 // round persists every replica's Ready in one batch (one fsync), then sends
-// messages, reports outcomes and advances.
-func (n *Node) round() error {
-	var active []*replica
+// messages, reports outcomes and advances. synced reports whether the batch
+// waited for an fsync: a round with nothing raft needs durable (no log
+// entries, snapshot, term or vote: only applies of committed entries and
+// the commit index, which a crash re-derives from the synced log) is
+// written without one (persistence.PebbleStore.CommitNoSync).
+func (n *Node) round() (synced bool, err error) {
+	active := n.active[:0]
 	ops := n.ops[:0]
-	var err error
+	if cap(n.arena) > maxArena {
+		n.arena = nil
+	}
+	n.arena = n.arena[:0]
+	needSync := false
 	for _, r := range n.replicas {
 		if !r.rn.HasReady() && !r.persistApplied {
 			continue
 		}
+		needSync = needSync || r.persistApplied
 		r.rd, r.hasRd = raft.Ready{}, false
 		if r.rn.HasReady() {
 			r.rd, r.hasRd = r.rn.Ready(), true
+			needSync = needSync || r.needsSync()
 		}
 		active = append(active, r)
 		if ops, err = n.prepare(r, ops); err != nil {
-			return err
+			return false, err
 		}
 	}
+	defer func() {
+		clear(active)
+		n.active = active[:0]
+	}()
 	if len(active) == 0 {
-		return nil
+		return false, nil
 	}
 	n.rounds++
 	n.stats.rounds.Add(1)
@@ -146,8 +160,16 @@ func (n *Node) round() error {
 	}
 	if len(ops) > 0 {
 		n.stats.commits.Add(1)
-		if err := persistence.CommitSync(n.store, &persistence.Batch{Raw: ops}); err != nil {
-			return err
+		n.batch.Raw = ops
+		if needSync {
+			n.store.Commit(&n.batch, n.committed)
+		} else {
+			n.store.CommitNoSync(&n.batch, n.committed)
+		}
+		err := <-n.commitErr
+		n.batch.Raw = nil
+		if err != nil {
+			return false, err
 		}
 	}
 	clear(ops)
@@ -165,7 +187,34 @@ func (n *Node) round() error {
 	if n.rounds%uint64(n.cfg.TruncateEvery) == 0 {
 		n.maybeTruncate()
 	}
-	return nil
+	return needSync && len(ops) > 0, nil
+}
+
+// maxArena bounds the round arena kept between rounds.
+const maxArena = 4 << 20
+
+// appendLogKey appends logKey(shard, index) to dst.
+func appendLogKey(dst []byte, shard uint32, index uint64) []byte {
+	dst = append(dst, persistence.RawTag, subLog)
+	dst = binary.BigEndian.AppendUint32(dst, shard)
+	return binary.BigEndian.AppendUint64(dst, index)
+}
+
+// needsSync reports whether r's Ready holds anything raft requires durable
+// before its messages leave or its entries count as stable: log entries, a
+// snapshot, or a hard state whose term or vote changed. The commit index
+// alone does not: it is re-learned from the synced log after a crash (a
+// lone replica re-commits its log on election; a follower from its leader).
+func (r *replica) needsSync() bool {
+	rd := &r.rd
+	if len(rd.Entries) > 0 || (rd.Snapshot != nil && !raft.IsEmptySnap(rd.Snapshot)) {
+		return true
+	}
+	if hs := rd.HardState; hs != nil && !raft.IsEmptyHardState(hs) {
+		old := r.st.hard
+		return old == nil || hs.GetTerm() != old.GetTerm() || hs.GetVote() != old.GetVote()
+	}
+	return false
 }
 
 // prepare appends r's durable writes for its Ready to ops and applies its
@@ -187,11 +236,17 @@ func (n *Node) prepare(r *replica, ops []persistence.RawOp) ([]persistence.RawOp
 			ops = append(ops, persistence.RawOp{Kind: persistence.RawDeleteRange, Key: lo, End: hi})
 		}
 		for _, e := range rd.Entries {
-			b, err := proto.Marshal(e)
-			if err != nil {
+			// Key and value go into the round's arena: no allocation per
+			// entry (Pebble copies them before the round's commit returns).
+			start := len(n.arena)
+			n.arena = appendLogKey(n.arena, r.shard, e.GetIndex())
+			mid := len(n.arena)
+			var err error
+			if n.arena, err = (proto.MarshalOptions{}).MarshalAppend(n.arena, e); err != nil {
 				return ops, err
 			}
-			ops = append(ops, persistence.RawOp{Kind: persistence.RawSet, Key: logKey(r.shard, e.GetIndex()), Value: b})
+			end := len(n.arena)
+			ops = append(ops, persistence.RawOp{Kind: persistence.RawSet, Key: n.arena[start:mid:mid], Value: n.arena[mid:end:end]})
 		}
 		if err := r.st.Append(rd.Entries); err != nil {
 			return ops, fmt.Errorf("replication: shard %d append: %w", r.shard, err)

@@ -53,6 +53,7 @@ func table() []section {
 		{"commerce (amounts in cents)", commerceCommands},
 		{"fan groups and creator tools", fanCommands},
 		{"live rooms", roomCommands},
+		{"operations (qund's admin listener)", clusterCommands},
 	}
 }
 
@@ -91,7 +92,7 @@ func usageText() string {
 			fmt.Fprintf(&b, "  %-35s %s\n", line, c.help)
 		}
 	}
-	b.WriteString("\nenvironment: QUN_SERVER, QUN_TOKEN, QUN_DATA, QUN_SECRET\n")
+	b.WriteString("\nenvironment: QUN_SERVER, QUN_TOKEN, QUN_DATA, QUN_SECRET, QUN_ADMIN, QUN_ADMIN_TOKEN\n")
 	return b.String()
 }
 

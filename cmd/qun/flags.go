@@ -87,6 +87,7 @@ type opts struct {
 	searchable, membersInvite bool
 	com                       *commerceOpts // commerce.go
 	fan                       *fanOpts      // fans.go
+	cl                        *clusterOpts  // cluster.go
 }
 
 func newOpts(fs *flag.FlagSet) *opts {
@@ -112,6 +113,7 @@ func newOpts(fs *flag.FlagSet) *opts {
 	fs.BoolVar(&o.membersInvite, "members-invite", false, "members may invite (update)")
 	o.com = newCommerceOpts(fs)
 	o.fan = newFanOpts(fs)
+	o.cl = newClusterOpts(fs)
 	return o
 }
 

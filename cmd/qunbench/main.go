@@ -8,6 +8,8 @@
 //	qunbench connect --conns 5000 --rate 1000 --join 1 --spawn --vs nats
 //	qunbench resync --conns 500 --groups 4 --missed 100
 //	qunbench persist --groups 1000 --senders 16 --vs nats
+//	qunbench persist --groups 100 --spawn                   # a lone node: R = 1
+//	qunbench persist --cluster 3 --vs nats-js               # 3 replicated nodes (R = 3) vs JetStream R3
 //	qunbench fanout --vs nats --html report.html   # plots: latency percentiles, deliveries/s over time
 //
 // By default the server runs in this process with its data in a temporary
@@ -83,7 +85,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.Rounds, "rounds", 0, "rounds per system, interleaved with the peer (default 2 with --vs, else 1)")
 	fs.StringVar(&cfg.NatsServer, "nats-server", "", "nats-server binary (default: PATH, /usr/sbin)")
 	fs.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write a CPU profile of this process during the last Qun window (in-process: server and load generator)")
-	fs.StringVar(&cfg.ServerProfile, "server-cpuprofile", "", "with --spawn: the server writes a CPU profile of the last Qun window here")
+	fs.StringVar(&cfg.ServerProfile, "server-cpuprofile", "", "with --spawn: the server writes a CPU profile of the last Qun window here (--cluster: node 0 here, node N to FILE.nodeN)")
+	fs.IntVar(&cfg.Cluster, "cluster", 0, "persist: spawn this many qund nodes with replication (R = 3) on loopback and spread the clients over them")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the table")
 	quiet := fs.Bool("quiet", false, "no progress line")
 	htmlOut := fs.String("html", "", "also write a self-contained HTML report of the run to this file (latency percentile and throughput plots, the figures)")
