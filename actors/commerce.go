@@ -93,11 +93,12 @@ type Answer struct {
 // commerceState is the commerce part of a group's snapshot.
 type commerceState struct {
 	PacketSenders wire.Role                `msgpack:"senders,omitempty"`
-	Shop          bool                     `msgpack:"shop,omitempty"`
+	Shop          bool                     `msgpack:"shop,omitempty"` // before kinds (commerce_kind.go); read, never written
 	Packets       map[string]*packetState  `msgpack:"packets,omitempty"`
 	Lotteries     map[string]*lotteryState `msgpack:"lotteries,omitempty"`
 	Coupons       map[string]*couponState  `msgpack:"coupons,omitempty"`
 	Order         *orderState              `msgpack:"order,omitempty"`
+	Pruned        map[string]int64         `msgpack:"pruned,omitempty"` // id → when it was pruned (commerce_prune.go)
 }
 
 // commerceChange is the commerce part of a journal record.
@@ -143,6 +144,9 @@ type commerceRT struct {
 	entries      map[string]map[string]bool // lottery → entrants
 	owed         map[string]HostCall        // key → call not yet confirmed
 	dueAt        int64                      // the due time written to the index
+	retry        map[string]*retryState     // owed calls backing off after a transient failure
+	refused      map[string]string          // credit key → the host's refusal (commerce_retry.go)
+	snapNow      bool                       // a prune asks the next batch for a snapshot
 }
 
 // Aux keys of commerce, relative to the group's aux prefix.
@@ -156,7 +160,7 @@ const (
 func (g *GroupMachine) crt() *commerceRT {
 	if g.com == nil {
 		g.com = &commerceRT{pendingDebit: map[string]*packetState{}, done: map[string]bool{},
-			entries: map[string]map[string]bool{}, owed: map[string]HostCall{}}
+			entries: map[string]map[string]bool{}, owed: map[string]HostCall{}, refused: map[string]string{}}
 	}
 	return g.com
 }
@@ -230,13 +234,21 @@ func (g *GroupMachine) SetDueWritten(due int64) AuxWrite {
 }
 
 // Due is when the group next needs a tick: the earliest packet expiry,
-// lottery deadline or order archive time; 1 (at once) while a host call is
-// owed; 0 for never.
-func (g *GroupMachine) Due() int64 {
-	if g.com != nil && len(g.com.owed) > 0 {
+// lottery deadline, order archive time, end of a host call's backoff or
+// prune; 1 (at once) while a host call is owed and not backing off; 0 for
+// never.
+func (g *GroupMachine) Due(now int64) int64 {
+	retry := g.nextRetry()
+	if retry == 1 {
 		return 1
 	}
-	return g.NextTimer()
+	next := g.NextTimer()
+	for _, t := range []int64{retry, g.pruneAt(now)} {
+		if t > 0 && (next == 0 || t < next) {
+			next = t
+		}
+	}
+	return next
 }
 
 // NextTimer is the earliest time-based event (0 = none).
@@ -298,6 +310,7 @@ func (g *GroupMachine) Tick(now int64) Effects {
 	if o := c.Order; o != nil && !o.Archived && o.ArchiveAt > 0 && o.ArchiveAt <= now {
 		eff.Records = append(eff.Records, g.archiveOrder(now))
 	}
+	eff.Aux = append(eff.Aux, g.prune(now)...)
 	return eff
 }
 
@@ -309,6 +322,7 @@ func (g *GroupMachine) HostDone(now int64, c HostCall, err error) Effects {
 	}
 	we, refused := err.(*wire.Error)
 	if err != nil && !refused {
+		g.failed(now, c)
 		if c.Kind == CallDebit || c.Kind == CallIssue {
 			return Effects{Answers: []Answer{{Key: c.Key, Err: wire.Errorf(wire.CodePaymentPending,
 				"the host did not answer; Qun retries %s with the same key", c.Kind)}}}
@@ -321,19 +335,23 @@ func (g *GroupMachine) HostDone(now int64, c HostCall, err error) Effects {
 	case CallIssue:
 		return g.issued(now, c, we)
 	}
-	// A credit: applied, or refused (recorded; a refused credit is not
-	// retried — the host said no for good).
-	return g.confirm(c.Key, we)
+	// A credit: applied, or refused for good (commerce_retry.go).
+	if we != nil {
+		return g.refusedCredit(c, we)
+	}
+	return g.confirm(c.Key, nil)
 }
 
 // confirm marks key done and returns the aux write that records it.
 func (g *GroupMachine) confirm(key string, refused *wire.Error) Effects {
 	r := g.crt()
 	delete(r.owed, key)
+	delete(r.retry, key)
 	r.done[key] = true
 	text := ""
 	if refused != nil {
 		text = refused.Error()
+		r.refused[key] = text
 	}
 	return Effects{Aux: []AuxWrite{{Key: auxDone + key, Value: mustMarshal(text)}}}
 }
@@ -353,6 +371,10 @@ func (g *GroupMachine) loadCommerceAux(key string, value []byte) (bool, error) {
 		k := key[len(auxDone):]
 		r.done[k] = true
 		delete(r.owed, k)
+		var why string
+		if err := wire.Decode(value, &why); err == nil && why != "" {
+			r.refused[k] = why
+		}
 	case strings.HasPrefix(key, auxEntry):
 		rest := key[len(auxEntry):]
 		i := strings.IndexByte(rest, '/')
@@ -381,7 +403,7 @@ func (g *GroupMachine) applyCommerce(m *wire.Message, c *commerceChange) {
 		p.Seq = m.Seq
 		cs.Packets[p.ID] = &p
 		delete(g.crt().pendingDebit, p.ID)
-		delete(g.crt().owed, p.ID+"/debit")
+		g.settle(p.ID + "/debit")
 	case c.Claim != nil && m.Body.System != nil && m.Body.System.Event == wire.EventPacketClaimed:
 		if p := cs.Packets[c.Claim.Ref]; p != nil {
 			p.Claims = append(p.Claims, claimState{User: c.Claim.User, Amount: c.Claim.Amount, At: m.Time, Seq: m.Seq})
@@ -407,26 +429,32 @@ func (g *GroupMachine) applyCommerce(m *wire.Message, c *commerceChange) {
 	case c.Claim != nil:
 		if cp := cs.Coupons[c.Claim.Ref]; cp != nil {
 			cp.Claimed = append(cp.Claimed, c.Claim.User)
+			if len(cp.Claimed) >= cp.Count {
+				cp.Exhausted = m.Time
+			}
 			g.owe(cp.issueCall(g.st.ID, c.Claim.User))
 		}
 	case c.Release != nil:
 		if cp := cs.Coupons[c.Release.Ref]; cp != nil {
+			cp.Exhausted = 0
 			for i, u := range cp.Claimed {
 				if u == c.Release.User {
 					cp.Claimed = append(cp.Claimed[:i], cp.Claimed[i+1:]...)
 					break
 				}
 			}
-			delete(g.crt().owed, cp.ID+"/"+c.Release.User)
+			g.settle(cp.ID + "/" + c.Release.User)
 		}
 	case c.Order != nil:
 		o := *c.Order
 		cs.Order = &o
+		if g.st.Fan.Kind == wire.KindUser {
+			g.st.Fan.Kind = wire.KindOrder
+		}
 	case c.Settings != nil:
 		setIf(&cs.PacketSenders, c.Settings.PacketSenders)
 		if c.Settings.Shop != nil {
-			cs.Shop = *c.Settings.Shop
-			g.reindex = true
+			g.applyShop(*c.Settings.Shop)
 		}
 	}
 }

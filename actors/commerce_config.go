@@ -32,12 +32,24 @@ type CommerceConfig struct {
 	// OrderArchiveAfter is how long (ms) after delivery or cancellation an
 	// order group stays writable before it is archived. Default 72 h.
 	OrderArchiveAfter int64
+	// Retention is how long (ms) a finished packet (refunded or empty),
+	// drawn lottery or finished coupon batch (expired, or out of stock)
+	// stays in the group's state after its expiry, deadline or last claim;
+	// then it is pruned from memory and snapshots (its messages stay in
+	// history), and for one more Retention its info answers
+	// wire.CodePruned. 0 keeps everything. Default 7 days.
+	Retention int64
+	// RetryMin and RetryMax bound the backoff (ms) between attempts of a
+	// host call that failed transiently: RetryMin, doubling, at most
+	// RetryMax. Defaults 1 s and 5 min.
+	RetryMin, RetryMax int64
 }
 
 // DefaultCommerceConfig returns the defaults documented on CommerceConfig.
 func DefaultCommerceConfig() CommerceConfig {
 	return CommerceConfig{Packets: redpacket.DefaultConfig(), PacketTTL: day, MaxOpen: 100, MaxWinners: 100,
-		MaxLotteryAhead: 30 * day, MaxCoupons: 100_000, MaxCouponValue: 100_000_000, OrderArchiveAfter: 3 * day}
+		MaxLotteryAhead: 30 * day, MaxCoupons: 100_000, MaxCouponValue: 100_000_000, OrderArchiveAfter: 3 * day,
+		Retention: 7 * day, RetryMin: 1000, RetryMax: 5 * 60 * 1000}
 }
 
 // Validate reports a field out of range.
@@ -56,6 +68,10 @@ func (c CommerceConfig) Validate() error {
 		return fmt.Errorf("actors: MaxCouponValue %d not in [1, 2^53]", c.MaxCouponValue)
 	case c.OrderArchiveAfter < 0:
 		return fmt.Errorf("actors: OrderArchiveAfter %d < 0", c.OrderArchiveAfter)
+	case c.Retention < 0:
+		return fmt.Errorf("actors: commerce Retention %d < 0", c.Retention)
+	case c.RetryMin < 1 || c.RetryMax < c.RetryMin:
+		return fmt.Errorf("actors: commerce RetryMin %d, RetryMax %d: want 1 <= min <= max", c.RetryMin, c.RetryMax)
 	}
 	return nil
 }

@@ -18,11 +18,11 @@ import (
 // and runs an in-process timer for the next deadline.
 
 type commerceGrain struct {
-	held    map[string]*actor.PID // replies waiting for a host answer, by call key
-	calls   []pendingCall         // host calls waiting for their batch to be durable
-	busy    map[string]bool       // host calls in flight
-	kv      []persistence.KV      // due-index puts (absolute keys)
-	kvDel   []string              // due-index deletes
+	held    map[string]replyTo // replies waiting for a host answer, by call key
+	calls   []pendingCall      // host calls waiting for their batch to be durable
+	busy    map[string]bool    // host calls in flight
+	kv      []persistence.KV   // due-index puts (absolute keys)
+	kvDel   []string           // due-index deletes
 	timer   *time.Timer
 	timerAt int64
 }
@@ -40,12 +40,12 @@ type hostDone struct {
 
 type tick struct{}
 
-func (g *groupGrain) hold(key string, to *actor.PID) {
-	if to == nil {
+func (g *groupGrain) hold(key string, to replyTo) {
+	if to.pid == nil {
 		return
 	}
 	if g.held == nil {
-		g.held = map[string]*actor.PID{}
+		g.held = map[string]replyTo{}
 	}
 	g.held[key] = to
 }
@@ -64,8 +64,8 @@ func (g *groupGrain) carryCommerce(ctx actor.Context, eff *Effects) {
 		g.calls = append(g.calls, pendingCall{batch: batch, call: c})
 	}
 	for _, a := range eff.Answers {
-		to := g.held[a.Key]
-		if to == nil {
+		to, ok := g.held[a.Key]
+		if !ok {
 			continue
 		}
 		delete(g.held, a.Key)
@@ -76,7 +76,7 @@ func (g *groupGrain) carryCommerce(ctx actor.Context, eff *Effects) {
 		if batch > g.durableB || after > g.m.Durable() {
 			g.replies = append(g.replies, pendingReply{to: to, after: after, batch: batch, res: res})
 		} else {
-			ctx.Send(to, res)
+			g.answer(to, res)
 		}
 	}
 	g.reschedule()
@@ -127,13 +127,13 @@ func (g *groupGrain) onHostDone(ctx actor.Context, d *hostDone) {
 	if g.broken != nil {
 		return
 	}
+	g.carry(ctx, g.m.HostDone(g.deps.Now().UnixMilli(), d.call, d.err), replyTo{})
 	if d.err != nil {
 		if _, refused := d.err.(*wire.Error); !refused {
-			g.deps.Logger.Warn("host call failed; retried on the next tick", slog.String("group", g.id),
-				slog.String("key", d.call.Key), slog.Any("err", d.err))
+			g.deps.Logger.Warn("host call failed; retried after a backoff", slog.String("group", g.id),
+				slog.String("key", d.call.Key), slog.Int("attempts", g.m.Attempts(d.call.Key)), slog.Any("err", d.err))
 		}
 	}
-	g.carry(ctx, g.m.HostDone(g.deps.Now().UnixMilli(), d.call, d.err), nil)
 }
 
 // tick runs what is due, then re-drives owed host calls when nothing of
@@ -143,7 +143,7 @@ func (g *groupGrain) tick(ctx actor.Context) {
 		return
 	}
 	g.timerAt = 0 // the timer fired (or the index woke us): arm again
-	g.carry(ctx, g.m.Tick(g.deps.Now().UnixMilli()), nil)
+	g.carry(ctx, g.m.Tick(g.deps.Now().UnixMilli()), replyTo{})
 	g.redrive()
 	g.reschedule()
 }
@@ -152,7 +152,7 @@ func (g *groupGrain) redrive() {
 	if g.inflight > 0 || len(g.unsent) > 0 || len(g.aux) > 0 || len(g.calls) > 0 {
 		return
 	}
-	for _, c := range g.m.Owed() {
+	for _, c := range g.m.OwedDue(g.deps.Now().UnixMilli()) {
 		g.dispatch(c)
 	}
 }
@@ -176,7 +176,7 @@ func (g *groupGrain) reschedule() {
 	if g.m == nil || !g.m.HasCommerce() {
 		return
 	}
-	if due, old := g.m.Due(), g.m.DueWritten(); due != old {
+	if due, old := g.m.Due(g.deps.Now().UnixMilli()), g.m.DueWritten(); due != old {
 		if old > 0 {
 			g.kvDel = append(g.kvDel, DueKey(old, g.id))
 		}
@@ -185,7 +185,7 @@ func (g *groupGrain) reschedule() {
 		}
 		g.aux = append(g.aux, g.m.SetDueWritten(due))
 	}
-	next := g.m.NextTimer()
+	next := g.m.WakeAt(g.deps.Now().UnixMilli())
 	if next == g.timerAt {
 		return
 	}

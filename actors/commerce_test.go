@@ -140,10 +140,10 @@ func TestPacketDebitRefusedAndTransient(t *testing.T) {
 	m := machine(t, "bob")
 	e := m.Handle(Command{Now: 2000, User: "bob", Op: wire.OpSendPacket, Args: args(t, wire.SendPacketArgs{Group: "g1", Total: 100, Count: 1}), Host: hostFacts(t, "g1~x")})
 	call := e.Calls[0]
-	// Transient: answered as pending, still owed, due at once.
+	// Transient: answered as pending, still owed, due after the first backoff.
 	tr := m.HostDone(2000, call, errors.New("connection refused"))
-	if len(tr.Answers) != 1 || tr.Answers[0].Err.Code != wire.CodePaymentPending || !m.IsOwed(call.Key) || m.Due() != 1 {
-		t.Fatalf("transient: %+v owed=%v due=%d", tr, m.IsOwed(call.Key), m.Due())
+	if len(tr.Answers) != 1 || tr.Answers[0].Err.Code != wire.CodePaymentPending || !m.IsOwed(call.Key) || m.Due(0) != 2000+1000 {
+		t.Fatalf("transient: %+v owed=%v due=%d", tr, m.IsOwed(call.Key), m.Due(0))
 	}
 	rf := m.HostDone(2001, call, wire.Errorf(wire.CodeInsufficientFunds, "balance 5"))
 	if len(rf.Records) != 0 || rf.Answers[0].Err.Code != wire.CodeInsufficientFunds || m.IsOwed(call.Key) || len(rf.Aux) != 1 || rf.Aux[0].Value != nil {
@@ -266,8 +266,8 @@ func TestPacketRecovery(t *testing.T) {
 	if len(o) != 1 || o[0].Key != "g1~p/c2" || o[0].User != "carol" || o[0].Amount != c2.Calls[0].Amount {
 		t.Fatalf("owed after crash: %+v", o)
 	}
-	if r.Due() != 1 {
-		t.Fatalf("due %d, want 1 (owed)", r.Due())
+	if r.Due(0) != 1 {
+		t.Fatalf("due %d, want 1 (owed)", r.Due(0))
 	}
 }
 

@@ -15,6 +15,7 @@ type couponState struct {
 	Count      int      `msgpack:"count"`
 	ValidUntil int64    `msgpack:"valid_until"`
 	Claimed    []string `msgpack:"claimed,omitempty"`
+	Exhausted  int64    `msgpack:"exhausted,omitempty"` // when the last coupon was claimed (0 while some are left)
 }
 
 func (cp *couponState) issueCall(group, user string) HostCall {
@@ -25,7 +26,7 @@ func (cp *couponState) issueCall(group, user string) HostCall {
 func (g *GroupMachine) postCoupon(r *req[wire.PostCouponArgs]) Effects {
 	a, cfg := &r.args, g.cfg.Commerce
 	switch {
-	case g.st.Commerce == nil || !g.st.Commerce.Shop:
+	case !g.isShop():
 		return fail(wire.CodeNotAllowed, "coupons are posted in shop groups (commerce_settings shop=true)")
 	case a.Title == "" || !validText(a.Title, MaxGreetingLen):
 		return fail(wire.CodeBadRequest, "title must be 1..%d bytes of UTF-8", MaxGreetingLen)
@@ -64,7 +65,7 @@ func (g *GroupMachine) coupon(id string) (*couponState, *wire.Error) {
 			return cp, nil
 		}
 	}
-	return nil, wire.Errorf(wire.CodeNotFound, "no coupon %q", id)
+	return nil, g.pruned(id, "coupon")
 }
 
 func (g *GroupMachine) claimCoupon(r *req[wire.CouponArgs]) Effects {
@@ -97,7 +98,7 @@ func (g *GroupMachine) issued(now int64, c HostCall, refused *wire.Error) Effect
 		e.Answers = []Answer{{Key: c.Key, Reply: mustMarshal(wire.SeqResult{Seq: g.st.LastSeq})}}
 		return e
 	}
-	delete(g.crt().owed, c.Key)
+	g.settle(c.Key)
 	rec := g.commerceRecord(now, wire.EventCouponReleased, c.User, "", refused.Msg, &wire.CommerceEvent{Coupon: c.Ref},
 		&commerceChange{Release: &claimChange{Ref: c.Ref, User: c.User}})
 	if refused.Code != wire.CodeRejected {

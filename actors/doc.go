@@ -36,7 +36,10 @@
 // one row and its handler.
 //
 // Commerce (commerce.go: state, host calls as effects, Tick, HostDone;
-// packet.go, lottery.go, coupon.go, order.go: the handlers) keeps money out
+// packet.go, lottery.go, coupon.go, order.go: the handlers;
+// commerce_retry.go: backoff and refused credits; commerce_prune.go:
+// finished items leave after a retention; commerce_kind.go: shop and order
+// group kinds) keeps money out
 // of the machine: a debit, credit or coupon issue is an effect the grain
 // makes once the record it depends on is durable, and its outcome comes
 // back as an input. commerce_grain.go makes those calls and keeps the due
@@ -44,7 +47,8 @@
 // the store, scanned every TimerPeriod, waking groups that are due).
 //
 // Around it: group_grain.go carries a machine's effects out (every grain
-// kind runs on dispatcher.go's warm workers); encoded.go
+// kind runs on dispatcher.go's warm workers), batch.go runs a connection's
+// pb.Batch of calls and answers them in pb.BatchResult messages; encoded.go
 // keeps each message's bytes from when it was written, so journal entries,
 // history pages and push frames splice them instead of decoding and
 // re-encoding; user_machine.go and user_grain.go are the user's; hub.go is

@@ -17,7 +17,7 @@ func GroupKind(d *Deps) *cluster.Kind {
 }
 
 type pendingReply struct {
-	to    *actor.PID
+	to    replyTo
 	after uint64 // seq that must be durable
 	batch uint64 // batch that must be durable (aux writes)
 	res   *pb.Result
@@ -78,6 +78,7 @@ type groupGrain struct {
 	// chatterHi is the highest room chatter seq in the batch being
 	// gathered: chatter goes to aux keys, not the journal (room_grain.go).
 	chatterHi uint64
+	out       []outBatch // answers to batched calls, sent at the end of Receive (batch.go)
 }
 
 func (g *groupGrain) Receive(ctx actor.Context) {
@@ -95,7 +96,9 @@ func (g *groupGrain) Receive(ctx actor.Context) {
 		g.store = g.deps.storeFor(KindGroup, g.id)
 		g.load()
 	case *pb.Call:
-		g.call(ctx, msg)
+		g.call(ctx, msg, replyTo{pid: ctx.Sender()})
+	case *pb.Batch:
+		g.callBatch(ctx, msg)
 	case *pb.Watch:
 		g.watch(ctx, msg)
 	case flush:
@@ -104,14 +107,23 @@ func (g *groupGrain) Receive(ctx actor.Context) {
 		g.onPersisted(ctx, msg)
 	case *actor.ReceiveTimeout:
 		g.idle(ctx)
+	case idleSnapshotted:
+		// The snapshot taken to passivate is settled (a failure loses
+		// nothing: the journal holds every event); passivate now unless
+		// something arrived meanwhile.
+		g.inflight--
+		g.idle(ctx)
 	case *hostDone:
 		g.onHostDone(ctx, msg)
 	case tick:
 		g.tick(ctx)
 	case *confirmedRead:
-		g.onConfirmedRead(ctx, msg)
+		g.onConfirmedRead(msg)
 	case *actor.Stopping:
 		g.stopTimer()
+	}
+	if len(g.out) > 0 {
+		g.sendAnswers()
 	}
 }
 
@@ -151,23 +163,23 @@ func (g *groupGrain) load() {
 	g.loaded()
 }
 
-func (g *groupGrain) call(ctx actor.Context, c *pb.Call) {
+func (g *groupGrain) call(ctx actor.Context, c *pb.Call, to replyTo) {
 	if g.broken != nil {
-		ctx.Respond(&pb.Result{Code: uint32(wire.CodeUnavailable), Error: "group unavailable: " + g.broken.Error()})
+		g.answer(to, &pb.Result{Code: uint32(wire.CodeUnavailable), Error: "group unavailable: " + g.broken.Error()})
 		return
 	}
 	if wire.Op(c.Op) == OpTick {
 		g.tick(ctx)
-		ctx.Respond(&pb.Result{})
+		g.answer(to, &pb.Result{})
 		return
 	}
 	now := g.deps.Now().UnixMilli()
 	eff := g.m.Handle(Command{Now: now, User: c.User, Op: wire.Op(c.Op), Args: c.Args, Host: c.Host})
-	g.carry(ctx, eff, ctx.Sender())
+	g.carry(ctx, eff, to)
 }
 
 // carry carries out effects; the reply (if any) goes to to.
-func (g *groupGrain) carry(ctx actor.Context, eff Effects, to *actor.PID) {
+func (g *groupGrain) carry(ctx actor.Context, eff Effects, to replyTo) {
 	if eff.Read != nil && eff.Err == nil && g.confirmRead(eff.Read, to) {
 		return // answered once confirmed (read_confirm.go)
 	}
@@ -189,9 +201,7 @@ func (g *groupGrain) carry(ctx actor.Context, eff Effects, to *actor.PID) {
 		_, entry, err := encodeRecord(&eff.Rewrites[i])
 		if err != nil {
 			g.fatal(err)
-			if to != nil {
-				ctx.Send(to, &pb.Result{Code: uint32(wire.CodeUnavailable), Error: "storage failed"})
-			}
+			g.answer(to, &pb.Result{Code: uint32(wire.CodeUnavailable), Error: "storage failed"})
 			return
 		}
 		g.unsent = append(g.unsent, persistence.Event{Stream: stream, Seq: eff.Rewrites[i].Msg.Seq, Data: entry})
@@ -206,9 +216,7 @@ func (g *groupGrain) carry(ctx actor.Context, eff Effects, to *actor.PID) {
 			msg, entry, err = encodeRecord(r)
 			if err != nil {
 				g.fatal(err)
-				if to != nil {
-					ctx.Send(to, &pb.Result{Code: uint32(wire.CodeUnavailable), Error: "storage failed"})
-				}
+				g.answer(to, &pb.Result{Code: uint32(wire.CodeUnavailable), Error: "storage failed"})
 				return
 			}
 			g.unsent = append(g.unsent, persistence.Event{Stream: stream, Seq: r.Msg.Seq, Data: entry})
@@ -229,7 +237,7 @@ func (g *groupGrain) carry(ctx actor.Context, eff Effects, to *actor.PID) {
 	}
 	if eff.Hold != "" {
 		g.hold(eff.Hold, to)
-		to = nil
+		to = replyTo{}
 	}
 	g.carryCommerce(ctx, &eff)
 	if (len(g.unsent) > 0 || len(g.aux) > 0 || len(g.notices) > 0 || len(g.kv) > 0) && !g.flushing {
@@ -242,14 +250,14 @@ func (g *groupGrain) carry(ctx actor.Context, eff Effects, to *actor.PID) {
 	if eff.ReplyBatch {
 		batch = g.batch
 	}
-	if to == nil {
+	if to.pid == nil {
 		return
 	}
 	if eff.ReplyAfter > g.m.Durable() || batch > g.durableB {
 		g.replies = append(g.replies, pendingReply{to: to, after: eff.ReplyAfter, batch: batch, res: res})
 		return
 	}
-	ctx.Send(to, res)
+	g.answer(to, res)
 }
 
 func (g *groupGrain) flush() {
@@ -324,12 +332,13 @@ func (g *groupGrain) onPersisted(ctx actor.Context, p *persisted) {
 	kept := g.replies[:0]
 	for _, r := range g.replies {
 		if r.after <= d && r.batch <= g.durableB {
-			ctx.Send(r.to, r.res)
+			g.answer(r.to, r.res)
 		} else {
 			kept = append(kept, r)
 		}
 	}
 	g.replies = kept
+	g.sendAnswers() // before the pushes, as single answers go
 	n := 0
 	for n < len(g.pushes) && g.pushes[n].seq <= d {
 		n++
@@ -371,7 +380,7 @@ func (g *groupGrain) fatal(err error) {
 	g.broken = err
 	g.deps.Logger.Error("group persist failed", slog.String("group", g.id), slog.Any("err", err))
 	for _, r := range g.replies {
-		g.system.Root.Send(r.to, &pb.Result{Code: uint32(wire.CodeUnavailable), Error: "storage failed"})
+		g.answer(r.to, &pb.Result{Code: uint32(wire.CodeUnavailable), Error: "storage failed"})
 	}
 	g.replies = nil
 	g.pushes = nil
@@ -495,6 +504,9 @@ func (g *groupGrain) watch(ctx actor.Context, w *pb.Watch) {
 	ctx.Respond(&pb.Result{Code: code, Body: body})
 }
 
+// idleSnapshotted settles the snapshot idle commits before passivating.
+type idleSnapshotted struct{}
+
 // idle passivates the grain when nothing needs it: no hub watches it and
 // nothing is waiting on the store.
 func (g *groupGrain) idle(ctx actor.Context) {
@@ -511,7 +523,16 @@ func (g *groupGrain) idle(ctx actor.Context) {
 	}
 	if g.broken == nil && g.m != nil && g.m.Exists() && g.m.SnapshotStale() {
 		if data, seq, err := g.m.Snapshot(); err == nil {
-			g.st().Commit(&persistence.Batch{Snapshots: []persistence.Snapshot{{Stream: groupStream(g.id), Seq: seq, Data: data}}}, func(error) {})
+			// Stop only once the snapshot is applied: a new activation
+			// started while it is still in flight would read the stream's
+			// state before it and have its first write fenced.
+			g.inflight++
+			self, sys := g.self, g.system
+			g.st().Commit(&persistence.Batch{Snapshots: []persistence.Snapshot{{Stream: groupStream(g.id), Seq: seq, Data: data}}}, func(err error) {
+				sys.Root.Send(self, idleSnapshotted{})
+			})
+			ctx.SetReceiveTimeout(g.deps.IdleTimeout)
+			return
 		}
 	}
 	g.deps.Stats.passivate(statGroup)

@@ -38,12 +38,13 @@ type IndexEntry struct {
 	Searchable bool            `msgpack:"searchable"`
 	Dissolved  bool            `msgpack:"dissolved,omitempty"` // remove from the index
 	Shop       bool            `msgpack:"shop,omitempty"`      // a shop group: on its owner's shop page
+	Kind       wire.GroupKind  `msgpack:"kind,omitempty"`
 }
 
 // Card renders an entry for clients.
 func (e *IndexEntry) Card() wire.GroupCard {
 	return wire.GroupCard{Group: e.Group, Name: e.Name, Avatar: e.Avatar, Category: e.Category, City: e.City,
-		Owner: e.Owner, Members: e.Members, Join: e.Join}
+		Owner: e.Owner, Members: e.Members, Join: e.Join, Kind: e.Kind}
 }
 
 type slotID = int32

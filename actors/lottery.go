@@ -81,7 +81,7 @@ func (g *GroupMachine) lottery(id string) (*lotteryState, *wire.Error) {
 			return l, nil
 		}
 	}
-	return nil, wire.Errorf(wire.CodeNotFound, "no lottery %q", id)
+	return nil, g.pruned(id, "lottery")
 }
 
 func (g *GroupMachine) enterLottery(r *req[wire.LotteryArgs]) Effects {

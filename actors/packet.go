@@ -33,6 +33,7 @@ type packetState struct {
 	Closed   bool         `msgpack:"closed,omitempty"` // refunded (expired or recalled)
 	Recalled bool         `msgpack:"recalled,omitempty"`
 	Refund   int64        `msgpack:"refund,omitempty"`
+	CMID     string       `msgpack:"cmid,omitempty"` // the sender's cmid: a retry names this packet
 }
 
 // open: shares are left and the packet was not closed.
@@ -79,6 +80,14 @@ func (g *GroupMachine) openPackets() int {
 
 func (g *GroupMachine) sendPacket(r *req[wire.SendPacketArgs]) Effects {
 	a, cfg := &r.args, g.cfg.Commerce
+	if len(a.CMID) > MaxCMIDLen {
+		return fail(wire.CodeBadRequest, "cmid longer than %d bytes", MaxCMIDLen)
+	}
+	// A retry answers with its packet before any check a new packet must
+	// pass (the open-packet cap counts the packet itself).
+	if p := g.packetByCMID(r.User, a.CMID); p != nil {
+		return g.packetRetry(r.User, p.ID)
+	}
 	if err := g.unmuted(r.User, r.Now); err != nil {
 		return refuse(err)
 	}
@@ -123,28 +132,45 @@ func (g *GroupMachine) sendPacket(r *req[wire.SendPacketArgs]) Effects {
 	if g.openPackets() >= cfg.MaxOpen {
 		return fail(wire.CodeLimitReached, "a group has at most %d open red packets", cfg.MaxOpen)
 	}
-	if len(a.CMID) > MaxCMIDLen {
-		return fail(wire.CodeBadRequest, "cmid longer than %d bytes", MaxCMIDLen)
-	}
 	id := r.host.ID
-	if g.refOf(id) != nil {
+	if g.refOf(id) != nil || g.hasRef(id) {
 		return fail(wire.CodeInternal, "bad packet id from the engine")
-	}
-	if g.hasRef(id) {
-		return g.packetRetry(r.User, id)
 	}
 	shares, err := cfg.Packets.Split(a.Total, int64(a.Count), mode, r.host.Seed)
 	if err != nil {
 		return fail(wire.CodeInternal, "split: %v", err)
 	}
 	p := &packetState{ID: id, Sender: r.User, Mode: uint8(mode), Total: a.Total, Shares: shares, Seed: r.host.Seed,
-		Only: a.Only, Greeting: a.Greeting, Expires: r.Now + ttl}
+		Only: a.Only, Greeting: a.Greeting, Expires: r.Now + ttl, CMID: a.CMID}
 	g.crt().pendingDebit[id] = p
 	call := p.debitCall(g.st.ID)
 	g.owe(call)
 	// The pending packet is durable before the host is asked; the reply
 	// waits for the host's answer.
 	return Effects{Aux: []AuxWrite{{Key: auxPendingDebit + id, Value: mustMarshal(p)}}, Calls: []HostCall{call}, Hold: call.Key}
+}
+
+// packetByCMID finds the packet user sent with cmid (pending its debit, or
+// posted and not yet pruned); nil without a cmid. A packet's id is random,
+// never derived from the cmid: a cmid reused after its packet was pruned
+// makes a new packet with a new debit key, not a replay of the old debit.
+func (g *GroupMachine) packetByCMID(user, cmid string) *packetState {
+	if cmid == "" {
+		return nil
+	}
+	for _, p := range g.crt().pendingDebit {
+		if p.CMID == cmid && p.Sender == user {
+			return p
+		}
+	}
+	if c := g.st.Commerce; c != nil {
+		for _, p := range c.Packets {
+			if p.CMID == cmid && p.Sender == user {
+				return p
+			}
+		}
+	}
+	return nil
 }
 
 // packetRetry answers a send_packet retry (same sender and cmid): the
@@ -181,14 +207,15 @@ func (g *GroupMachine) hasRef(id string) bool {
 	_, p := c.Packets[id]
 	_, l := c.Lotteries[id]
 	_, k := c.Coupons[id]
-	return p || l || k
+	_, x := c.Pruned[id]
+	return p || l || k || x
 }
 
 // debited takes the host's answer to a packet's debit.
 func (g *GroupMachine) debited(now int64, c HostCall, refused *wire.Error) Effects {
 	r := g.crt()
 	p := r.pendingDebit[c.Ref]
-	delete(r.owed, c.Key)
+	g.settle(c.Key)
 	delete(r.pendingDebit, c.Ref)
 	del := AuxWrite{Key: auxPendingDebit + c.Ref}
 	if p == nil {
@@ -217,7 +244,7 @@ func (g *GroupMachine) packet(id string) (*packetState, *wire.Error) {
 			return p, nil
 		}
 	}
-	return nil, wire.Errorf(wire.CodeNotFound, "no red packet %q", id)
+	return nil, g.pruned(id, "red packet")
 }
 
 func (g *GroupMachine) claimPacket(r *req[wire.PacketArgs]) Effects {
@@ -263,8 +290,18 @@ func (g *GroupMachine) packetInfo(r *req[wire.PacketArgs]) Effects {
 	res := wire.PacketInfo{Packet: p.ID, Sender: p.Sender, Mode: redpacket.Mode(p.Mode).String(), Total: p.Total,
 		Count: len(p.Shares), Claimed: p.claimed(), Claims: make([]wire.PacketClaim, 0, len(p.Claims)),
 		Refund: p.Refund, Expires: p.Expires, Greeting: p.Greeting, Only: p.Only, Seq: p.Seq, State: "open"}
-	for _, c := range p.Claims {
-		res.Claims = append(res.Claims, wire.PacketClaim{User: c.User, Amount: c.Amount, At: c.At})
+	for i, c := range p.Claims {
+		credit, note := g.creditState(p.ID + "/c" + strconv.Itoa(i+1))
+		if credit == wire.CreditRefused {
+			res.Refused++
+		}
+		res.Claims = append(res.Claims, wire.PacketClaim{User: c.User, Amount: c.Amount, At: c.At, Credit: credit, Note: note})
+	}
+	if p.Closed && p.Refund > 0 {
+		res.RefundCredit, res.RefundNote = g.creditState(p.ID + "/refund")
+		if res.RefundCredit == wire.CreditRefused {
+			res.Refused++
+		}
 	}
 	switch {
 	case p.Recalled:
@@ -329,6 +366,11 @@ func (g *GroupMachine) commerceSettings(r *req[wire.CommerceSettingsArgs]) Effec
 	}
 	if a.PacketSenders != nil && *a.PacketSenders > wire.RoleOwner {
 		return fail(wire.CodeBadRequest, "packet_senders must be a role 0..2")
+	}
+	if a.Shop != nil {
+		if err := g.shopAllowed(*a.Shop); err != nil {
+			return refuse(err)
+		}
 	}
 	text := ""
 	if a.PacketSenders != nil {

@@ -40,9 +40,10 @@ func (g *GroupMachine) info() wire.GroupInfo {
 	if g.st.HasLoc {
 		in.Location = &wire.GeoArgs{Lat: g.st.Lat, Lng: g.st.Lng, City: g.st.City}
 	}
+	in.Kind = g.kind()
 	if g.isFan() {
 		thr := g.st.Fan.Threshold
-		in.Kind, in.Threshold = wire.KindFan, &thr
+		in.Threshold = &thr
 	}
 	for u, m := range g.st.Members {
 		if m.Role == wire.RoleAdmin {

@@ -1,8 +1,6 @@
 package actors
 
 import (
-	"github.com/asynkron/protoactor-go/actor"
-
 	"github.com/qunchat/qun/actors/pb"
 	"github.com/qunchat/qun/wire"
 )
@@ -28,15 +26,15 @@ type ReadConfirmer interface {
 // self-message).
 type confirmedRead struct {
 	q   *HistoryQuery
-	to  *actor.PID
+	to  replyTo
 	err error
 }
 
 // confirmRead starts confirming q for the reply to to; false when the
 // store needs no confirmation (answer at once).
-func (g *groupGrain) confirmRead(q *HistoryQuery, to *actor.PID) bool {
+func (g *groupGrain) confirmRead(q *HistoryQuery, to replyTo) bool {
 	rc, ok := g.st().(ReadConfirmer)
-	if !ok || to == nil {
+	if !ok || to.pid == nil {
 		return false
 	}
 	self, sys := g.self, g.system
@@ -47,15 +45,15 @@ func (g *groupGrain) confirmRead(q *HistoryQuery, to *actor.PID) bool {
 }
 
 // onConfirmedRead answers a confirmed read.
-func (g *groupGrain) onConfirmedRead(ctx actor.Context, c *confirmedRead) {
+func (g *groupGrain) onConfirmedRead(c *confirmedRead) {
 	switch {
 	case c.err != nil:
-		ctx.Send(c.to, &pb.Result{Code: uint32(wire.CodeUnavailable), Error: "this node no longer leads the group; retry"})
+		g.answer(c.to, &pb.Result{Code: uint32(wire.CodeUnavailable), Error: "this node no longer leads the group; retry"})
 	case g.broken != nil:
-		ctx.Send(c.to, &pb.Result{Code: uint32(wire.CodeUnavailable), Error: "group unavailable: " + g.broken.Error()})
+		g.answer(c.to, &pb.Result{Code: uint32(wire.CodeUnavailable), Error: "group unavailable: " + g.broken.Error()})
 	case c.q.Room:
-		ctx.Send(c.to, g.readRoom(c.q))
+		g.answer(c.to, g.readRoom(c.q))
 	default:
-		ctx.Send(c.to, g.read(c.q))
+		g.answer(c.to, g.read(c.q))
 	}
 }

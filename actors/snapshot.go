@@ -12,7 +12,7 @@ import (
 // a snapshot carries the whole window (up to DedupMax entries): each event
 // then pays for at most one entry's encoding.
 func (g *GroupMachine) SnapshotDue() bool {
-	return g.sinceSnap >= max(g.cfg.SnapshotEvery, len(g.dedup))
+	return g.sinceSnap >= max(g.cfg.SnapshotEvery, len(g.dedup)) || g.snapshotForced()
 }
 
 // SnapshotStale reports whether any event was applied since the last
@@ -33,6 +33,9 @@ func (g *GroupMachine) Snapshot() ([]byte, uint64, error) {
 		return nil, 0, err
 	}
 	g.sinceSnap = 0
+	if g.com != nil {
+		g.com.snapNow = false
+	}
 	return b, g.st.LastSeq, nil
 }
 
@@ -51,6 +54,7 @@ func (g *GroupMachine) Restore(b []byte) error {
 	st.Dedup = nil
 	g.st = st
 	g.initMaps()
+	g.migrateKind()
 	g.durable = st.LastSeq
 	g.sinceSnap = 0
 	g.oweFromState()

@@ -128,7 +128,7 @@ func (g *GroupMachine) IndexEntry() IndexEntry {
 	return IndexEntry{Group: g.st.ID, Name: g.st.Name, Avatar: g.st.Avatar, Category: g.st.Category, City: g.st.City,
 		Owner: g.st.Owner, Lat: g.st.Lat, Lng: g.st.Lng, HasLoc: g.st.HasLoc, Members: len(g.st.Members),
 		Join: g.st.Join, Searchable: g.st.Searchable, Dissolved: g.st.Dissolved,
-		Shop: g.st.Commerce != nil && g.st.Commerce.Shop}
+		Shop: g.isShop(), Kind: g.kind()}
 }
 
 // Exists reports whether the group was created.

@@ -11,10 +11,68 @@ import (
 // in-memory host's balances. Amounts are integer cents.
 
 // SendPacket sends a red packet; it returns once the host debited the
-// sender and the packet is in the group's history. A host that does not
-// answer gives wire.CodePaymentPending: the packet is posted when it does.
+// sender and the packet is in the group's history.
+//
+// It always sends a cmid — a.CMID, or a new one (NewCMID) — because a
+// send_packet without one is not idempotent: a retry would send (and
+// debit) a second packet. With the cmid the server recognises a retry and
+// answers with the first packet. On this connection SendPacket retries
+// with the same cmid, up to PacketAttempts times in all, while the answer
+// is payment_pending (the host has not answered; the packet stays pending
+// and is posted when it does), a timeout or a busy server. On any other
+// failure, or a lost connection, the error carries the cmid
+// (PacketSendError): send again with it, or use Session.SendPacket, which
+// does so across reconnects.
 func (c *Client) SendPacket(ctx context.Context, a wire.SendPacketArgs) (wire.PacketResult, error) {
-	return call[wire.PacketResult](ctx, c, wire.OpSendPacket, &a)
+	if a.CMID == "" {
+		a.CMID = NewCMID()
+	}
+	var err error
+	for attempt := 0; attempt < PacketAttempts; attempt++ {
+		if attempt > 0 {
+			t := time.NewTimer(packetBackoff << (attempt - 1))
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return wire.PacketResult{}, &PacketSendError{CMID: a.CMID, Err: ctx.Err()}
+			case <-t.C:
+			}
+		}
+		var r wire.PacketResult
+		r, err = call[wire.PacketResult](ctx, c, wire.OpSendPacket, &a)
+		if err == nil {
+			return r, nil
+		}
+		if !packetRetryable(err) || c.Err() != nil {
+			break
+		}
+	}
+	return wire.PacketResult{}, &PacketSendError{CMID: a.CMID, Err: err}
+}
+
+// PacketAttempts bounds the attempts of one Client.SendPacket.
+const PacketAttempts = 3
+
+// packetBackoff is the wait before SendPacket's second attempt (then doubling).
+const packetBackoff = 200 * time.Millisecond
+
+// PacketSendError is a send_packet that was not acknowledged, with the cmid
+// it used: a send with the same cmid (and sender) is a retry of it, never a
+// second packet. It unwraps to the cause (a *wire.Error, or ErrClosed).
+type PacketSendError struct {
+	CMID string
+	Err  error
+}
+
+func (e *PacketSendError) Error() string {
+	return "client: send_packet (cmid " + e.CMID + "; a send with it is a retry): " + e.Err.Error()
+}
+
+func (e *PacketSendError) Unwrap() error { return e.Err }
+
+// packetRetryable: worth another attempt with the same cmid.
+func packetRetryable(err error) bool {
+	return wire.CodeOf(err) == wire.CodePaymentPending || retryable(err)
 }
 
 // ClaimPacket claims the caller's share; a repeat returns the same share

@@ -330,6 +330,38 @@ func (s *Session) SendText(ctx context.Context, group, cmid, text string) (wire.
 	return wire.SendResult{}, fmt.Errorf("client: send not acknowledged after %d attempts: %w", s.opts.SendAttempts, err)
 }
 
+// SendPacket sends a red packet like Client.SendPacket, across reconnects:
+// every attempt carries the same cmid (a.CMID, or a new one), so the
+// packet is sent and paid once however many attempts reach the server. It
+// retries on a lost connection, a timeout, a busy server or
+// payment_pending, up to SendAttempts attempts.
+func (s *Session) SendPacket(ctx context.Context, a wire.SendPacketArgs) (wire.PacketResult, error) {
+	if a.CMID == "" {
+		a.CMID = NewCMID()
+	}
+	var err error
+	for attempt := 0; attempt < s.opts.SendAttempts; attempt++ {
+		c, cerr := s.Conn(ctx)
+		if cerr != nil {
+			return wire.PacketResult{}, &PacketSendError{CMID: a.CMID, Err: cerr}
+		}
+		actx, cancel := context.WithTimeout(ctx, s.opts.AttemptTimeout)
+		var r wire.PacketResult
+		r, err = call[wire.PacketResult](actx, c, wire.OpSendPacket, &a)
+		cancel()
+		if err == nil {
+			return r, nil
+		}
+		if !packetRetryable(err) {
+			return r, &PacketSendError{CMID: a.CMID, Err: err}
+		}
+		if !s.sleep(ctx, s.backoff(attempt)) {
+			return wire.PacketResult{}, &PacketSendError{CMID: a.CMID, Err: orErr(ctx.Err(), s.Err())}
+		}
+	}
+	return wire.PacketResult{}, &PacketSendError{CMID: a.CMID, Err: err}
+}
+
 func orErr(a, b error) error {
 	if a != nil {
 		return a

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"slices"
 
@@ -25,24 +24,14 @@ func newRef(g string) string {
 	return g + "~" + hex.EncodeToString(raw)
 }
 
-// packetFacts: a new packet's id and the seed its split is drawn from.
-// With a cmid the id is derived from (sender, cmid), so a retry names the
-// same packet and the grain sends it once.
-func packetFacts(_ *Engine, r request, g string) ([]byte, error) {
+// packetFacts: a new packet's id and the seed its split is drawn from. The
+// id is random: the grain recognises a retry by (sender, cmid) itself.
+func packetFacts(_ *Engine, _ request, g string) ([]byte, error) {
 	seed, err := redpacket.NewSeed()
 	if err != nil {
 		return nil, wire.Errorf(wire.CodeInternal, "seed: %v", err)
 	}
-	var a wire.SendPacketArgs
-	if err := parseArgs(r.args, &a); err != nil {
-		return nil, err
-	}
-	id := newRef(g)
-	if a.CMID != "" {
-		h := sha256.Sum256([]byte(r.user + "\x00" + a.CMID))
-		id = g + "~" + hex.EncodeToString(h[:6])
-	}
-	return marshalArgs(actors.HostFacts{ID: id, Seed: seed}), nil
+	return marshalArgs(actors.HostFacts{ID: newRef(g), Seed: seed}), nil
 }
 
 // lotteryFacts: a new lottery's id and its secret seed (its hash is

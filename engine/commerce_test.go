@@ -157,6 +157,7 @@ func TestPacketClaimRace(t *testing.T) {
 func TestPacketRefundAndHostOutage(t *testing.T) {
 	cfg := commerceConfig(t.TempDir())
 	cfg.TimerPeriod = 50 * time.Millisecond
+	cfg.Group.Commerce.RetryMin, cfg.Group.Commerce.RetryMax = 50, 100
 	e := startEngine(t, cfg)
 	ctx := ctxT(t)
 	owner, bob, eve := dial(t, e, "owner", nil), dial(t, e, "bob", nil), dial(t, e, "eve", nil)

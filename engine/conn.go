@@ -87,6 +87,7 @@ type conn struct {
 	done       bool          // the reader has returned: no writer starts any more
 	waitQ      []awaited     // requests at their grains, oldest first (awaiter.go)
 	awaiting   bool          // the awaiter goroutine runs
+	batch      *batchState   // requests gathered per group, the reply process (batch.go); nil until the first in-order request
 	room       chan struct{} // signalled by the writer each time it empties the queue
 	inflight   atomic.Int32
 	reading    atomic.Bool
@@ -254,7 +255,8 @@ func (c *conn) readLoop() {
 		delete(c.e.conns, c)
 		c.e.offline(c.user)
 		c.e.mu.Unlock()
-		c.e.released(c) // limits.go
+		c.e.released(c)    // limits.go
+		c.releaseReplies() // batch.go
 		c.readerDone()
 	}()
 	// A small read buffer keeps idle connections cheap; frames larger than
@@ -267,7 +269,13 @@ func (c *conn) readLoop() {
 	}
 	var buf []byte
 	max := c.e.cfg.MaxFrameSize
+	frames := 0 // read since the buffer last ran out
 	for c.reading.Load() {
+		if !frameReady(r) {
+			c.flushGathered() // what was read goes out before the reader may block (batch.go)
+			r, frames = c.grow(r, frames), 0
+		}
+		frames++
 		_ = c.nc.SetReadDeadline(time.Now().Add(c.e.cfg.IdleTimeout))
 		if r.Buffered() == 0 {
 			// Nothing read ahead: wait for traffic without buffers (reader.go).
@@ -287,6 +295,7 @@ func (c *conn) readLoop() {
 			break
 		}
 	}
+	c.flushGathered()
 	c.returnReader(r)
 	c.waitWriter()
 }
@@ -434,16 +443,17 @@ func (c *conn) handle(t wire.FrameType, body []byte) bool {
 		c.finish(req.ID, nil, err)
 		return true
 	}
-	// Sent to the grain now if the op goes in order; answered when it replies.
-	p := c.e.dispatch(request{ctx: c.ctx, user: c.user, op: req.Op, args: req.Args, out: c}) // wire.Decode copied req.Args out of the reused read buffer
-	if p.err != nil {                                                                        // refused before reaching a grain
+	// An in-order op joins its group's next batch; answered when it replies.
+	p := c.e.prepare(request{ctx: c.ctx, user: c.user, op: req.Op, args: req.Args, out: c}) // wire.Decode copied req.Args out of the reused read buffer
+	if p.err != nil {                                                                       // refused before reaching a grain
 		c.finish(req.ID, nil, p.err)
 		return true
 	}
-	if p.f != nil { // reached its grain: answered in order by the conn's awaiter (awaiter.go)
-		c.await(req.ID, p)
+	if p.call != nil { // answered in order by the conn's awaiter (batch.go, awaiter.go)
+		c.gather(req.ID, p)
 		return true
 	}
+	c.flushGathered() // earlier in-order requests reach their grains before this one runs
 	go func() {
 		body, err := p.wait()
 		c.finish(req.ID, body, err)

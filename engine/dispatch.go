@@ -158,6 +158,8 @@ type pending struct {
 	r     request
 	run   func(e *Engine, r request) ([]byte, error)
 	f     *future
+	call  *pb.Call  // an in-order call prepared for group (prepare), not yet sent
+	group string    //
 	err   error     // refused in dispatch (already counted)
 	start time.Time // for metrics (metrics.go)
 }
@@ -179,6 +181,16 @@ func (p pending) wait() (body []byte, err error) {
 // when dispatch returns; wait gives its reply. Any other request runs in
 // wait: call it on the request's own goroutine.
 func (e *Engine) dispatch(r request) pending {
+	p := e.prepare(r)
+	if p.call != nil {
+		p.f = e.future(actors.KindGroup, p.group, p.call)
+	}
+	return p
+}
+
+// prepare is dispatch without sending: an in-order request comes back as
+// its call and group (a connection batches them, batch.go).
+func (e *Engine) prepare(r request) pending {
 	if e.node == nil {
 		return pending{err: ErrNotStarted}
 	}
@@ -203,7 +215,7 @@ func (e *Engine) dispatch(r request) pending {
 			return pending{err: err}
 		}
 		e.stats.requests.Add(1)
-		return pending{e: e, r: r, start: start, f: e.future(actors.KindGroup, g, &pb.Call{Op: uint32(r.op), User: r.user, Args: r.args})}
+		return pending{e: e, r: r, start: start, group: g, call: &pb.Call{Op: uint32(r.op), User: r.user, Args: r.args}}
 	}
 	e.stats.requests.Add(1)
 	return pending{e: e, r: r, start: start, run: rt.run}

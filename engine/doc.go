@@ -46,8 +46,11 @@
 // engine.go is the lifecycle (New, Start, Close, Stats); config.go, auth.go
 // and hooks.go the embedder's knobs, tokens and host hooks; conn.go the TCP
 // frontend, with reader.go (read buffers lent only while traffic flows),
-// writer.go (a writer goroutine only while frames are queued) and awaiter.go
-// (one goroutine per connection answers requests at their grains). dispatch.go holds the route table every op is routed from (a
+// writer.go (a writer goroutine only while frames are queued), batch.go
+// (the requests read for one group go to its grain in one message; answers
+// come back to the connection's reply process by PID) and awaiter.go (one
+// goroutine per connection answers requests at their grains, oldest first,
+// with per-request timeouts and retries). dispatch.go holds the route table every op is routed from (a
 // client's request and Engine.Call alike); membership.go the operations that
 // span user and group grains; resync.go, mygroups.go and discovery.go the
 // rest; grain.go and args.go the grain calls and argument helpers they share.
@@ -63,7 +66,7 @@
 // (offline pushes and diversion reports, after the fact, from a bounded
 // queue).
 // Apart from the Engine type, files depend one way only: engine.go → conn.go
-// (→ reader.go, writer.go, awaiter.go) → dispatch.go → membership.go → resync.go, and dispatch.go → mygroups.go,
+// (→ reader.go, writer.go, batch.go, awaiter.go) → dispatch.go → membership.go → resync.go, and dispatch.go → mygroups.go,
 // discovery.go, hooks.go; all of them → grain.go, args.go.
 //
 // # Transports and metrics

@@ -75,6 +75,7 @@ type Engine struct {
 type counters struct {
 	conns, slow, badFrames, requests atomic.Int64
 	hostDropped                      atomic.Int64 // host events dropped on a full queue
+	creditsRefused                   atomic.Int64 // host credits refused for good (host_events.go)
 }
 
 // New validates cfg and returns an engine that is not yet started.
@@ -293,6 +294,9 @@ type Stats struct {
 	Store        persistence.Stats
 	Online       int   // users with a connection past its hello
 	HostDropped  int64 // host events (offline pushes, diversion reports) dropped on a full queue
+	// CreditsRefused counts host credits (claims' shares, refunds) the
+	// payments host refused for good (docs/embedding.md).
+	CreditsRefused int64
 }
 
 // Stats returns the current counters.
@@ -300,7 +304,7 @@ func (e *Engine) Stats() Stats {
 	e.mu.Lock()
 	n, online := len(e.conns), len(e.online)
 	e.mu.Unlock()
-	s := Stats{Conns: n, Online: online, HostDropped: e.stats.hostDropped.Load(), ConnsTotal: e.stats.conns.Load(), SlowConsumer: e.stats.slow.Load(), BadFrames: e.stats.badFrames.Load(), Requests: e.stats.requests.Load()}
+	s := Stats{Conns: n, Online: online, HostDropped: e.stats.hostDropped.Load(), CreditsRefused: e.stats.creditsRefused.Load(), ConnsTotal: e.stats.conns.Load(), SlowConsumer: e.stats.slow.Load(), BadFrames: e.stats.badFrames.Load(), Requests: e.stats.requests.Load()}
 	if e.hub != nil {
 		s.Groups = e.hub.Stats().Groups
 	}

@@ -14,6 +14,14 @@ import (
 
 // hostEvent is actors.Deps.OnHostEvent.
 func (e *Engine) hostEvent(ev actors.HostEvent) {
+	if ev.Kind == actors.HostPaymentRefused {
+		// Rare and needing a person: counted and logged here, never
+		// dropped with a full queue.
+		e.stats.creditsRefused.Add(1)
+		e.log.Error("payments host refused a credit for good; Qun will not retry it: settle it with the host",
+			slog.String("group", ev.Group), slog.String("user", ev.From), slog.String("credit", ev.Text))
+		return
+	}
 	e.hostMu.RLock()
 	defer e.hostMu.RUnlock()
 	if e.hostEvs == nil { // stopped: a late grain callback

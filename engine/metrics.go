@@ -132,6 +132,7 @@ var (
 	dAccepted   = desc("qun_connections_accepted_total", "Client connections accepted since start, by transport.", "transport")
 	dSlow       = desc("qun_slow_consumer_disconnects_total", "Connections closed because their outbound queue filled.")
 	dBadFrames  = desc("qun_bad_frame_disconnects_total", "Connections closed for a frame that broke the protocol.")
+	dRefused    = desc("qun_commerce_credits_refused_total", "Host credits (claims' shares, refunds) the payments host refused for good; each needs an operator (packet_info shows it).")
 	dDeliveries = desc("qun_deliveries_total", "Group pushes handed to client connections (one per connection per frame).")
 	dHubGroups  = desc("qun_hub_groups", "Groups this node's delivery hub watches.")
 	dGrains     = desc("qun_grains_active", "Grains running on this node, by kind.", "kind")
@@ -171,7 +172,7 @@ func desc(name, help string, labels ...string) *prometheus.Desc {
 }
 
 func (s *scrape) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{dConns, dAccepted, dSlow, dBadFrames, dDeliveries, dHubGroups, dGrains, dPassivated, dMembers, dMember} {
+	for _, d := range []*prometheus.Desc{dConns, dAccepted, dSlow, dBadFrames, dRefused, dDeliveries, dHubGroups, dGrains, dPassivated, dMembers, dMember} {
 		ch <- d
 	}
 	for _, d := range dStore {
@@ -210,6 +211,7 @@ func (s *scrape) Collect(ch chan<- prometheus.Metric) {
 	counter(dAccepted, float64(wsAccepted), "websocket")
 	counter(dSlow, float64(e.stats.slow.Load()))
 	counter(dBadFrames, float64(e.stats.badFrames.Load()))
+	counter(dRefused, float64(e.stats.creditsRefused.Load()))
 	counter(dDeliveries, float64(e.hub.Delivered()))
 	gauge(dHubGroups, float64(e.hub.Stats().Groups))
 	g := e.metrics.grains

@@ -121,6 +121,7 @@ func TestMetrics(t *testing.T) {
 		{"qun_store_group_commit_bytes", "", 1, 1e9},
 		{"qun_store_commit_seconds", "", 1, 1e9},
 		{"qun_slow_consumer_disconnects_total", "", 0, 0},
+		{"qun_commerce_credits_refused_total", "", 0, 0},
 	} {
 		v, ok := m[c.name][c.labels]
 		if !ok || v < c.min || v > c.max {

@@ -59,7 +59,7 @@ func (e *Engine) myGroups(r request) ([]byte, error) {
 					_ = e.userCall(user, actors.OpUserRemove, actors.UserGroupArgs{Group: ug.Group})
 					return
 				}
-				mg.Name, mg.LastSeq, mg.LastTime = s.Info.Name, s.Info.LastSeq, s.Info.LastTime
+				mg.Name, mg.LastSeq, mg.LastTime, mg.Kind = s.Info.Name, s.Info.LastSeq, s.Info.LastTime, s.Info.Kind
 				if mg.LastSeq > mg.ReadSeq {
 					mg.Unread = mg.LastSeq - mg.ReadSeq
 				}

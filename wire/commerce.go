@@ -3,6 +3,12 @@ package wire
 // Commerce: red packets, lotteries, coupons, order groups and the in-memory
 // host's balances. Amounts are integer cents (int64), never floats.
 
+// Group kinds of commerce (GroupKind, append-only after KindFan).
+const (
+	KindShop  GroupKind = 2 // a merchant's shop group: on the owner's shop page, may post coupons
+	KindOrder GroupKind = 3 // the group of one order (buyer, merchant, rider), made by the host
+)
+
 // Commerce operations (range 170-219).
 const (
 	OpSendPacket       Op = 170 // SendPacketArgs → PacketResult (once the host debited the sender)
@@ -35,6 +41,7 @@ const (
 	CodeSoldOut           Code = 347 // no coupons left
 	CodeReadOnly          Code = 348 // the order group is archived
 	CodePaymentPending    Code = 349 // the host is unreachable; Qun keeps retrying
+	CodePruned            Code = 350 // the packet, lottery or coupon finished and was pruned after the retention; its messages stay in history
 )
 
 func init() {
@@ -43,6 +50,7 @@ func init() {
 		CodePacketExpired: "packet_expired", CodePacketRecalled: "packet_recalled",
 		CodeWrongGroup: "wrong_group", CodeNotEligible: "not_eligible", CodeLotteryClosed: "lottery_closed",
 		CodeSoldOut: "sold_out", CodeReadOnly: "read_only", CodePaymentPending: "payment_pending",
+		CodePruned: "pruned",
 	} {
 		codeNames[c] = n
 	}
@@ -129,7 +137,19 @@ type PacketClaim struct {
 	User   string `msgpack:"user"`
 	Amount int64  `msgpack:"amount"`
 	At     int64  `msgpack:"at"`
+	// Credit is where the host's credit of this share stands:
+	// CreditPaid, CreditPending (Qun retries it) or CreditRefused (the
+	// host refused it for good; Note has its reason).
+	Credit string `msgpack:"credit,omitempty"`
+	Note   string `msgpack:"note,omitempty"`
 }
+
+// Where a host credit stands (PacketClaim.Credit, PacketInfo.RefundCredit).
+const (
+	CreditPaid    = "paid"
+	CreditPending = "pending"
+	CreditRefused = "refused"
+)
 
 // PacketInfo shows a packet: who got how much, and (once every share is
 // claimed or the packet closed) the luckiest claimer.
@@ -148,6 +168,12 @@ type PacketInfo struct {
 	Greeting string        `msgpack:"greeting,omitempty"`
 	Only     []string      `msgpack:"only,omitempty"`
 	Seq      uint64        `msgpack:"seq"`
+	// RefundCredit is where the refund's credit stands (as
+	// PacketClaim.Credit), once there is a refund.
+	RefundCredit string `msgpack:"refund_credit,omitempty"`
+	RefundNote   string `msgpack:"refund_note,omitempty"`
+	// Refused counts the credits of this packet the host refused for good.
+	Refused int `msgpack:"refused,omitempty"`
 }
 
 // CommerceSettingsArgs changes a group's commerce settings (owner only).

@@ -28,6 +28,7 @@ type GroupCard struct {
 	Members    int        `msgpack:"members"`
 	Join       JoinPolicy `msgpack:"join"`
 	DistanceKm float64    `msgpack:"distance_km,omitempty"`
+	Kind       GroupKind  `msgpack:"kind,omitempty"` // KindFan, KindShop, ... (absent: an ordinary group)
 }
 
 // SearchResult lists groups.

@@ -34,6 +34,7 @@ var stableCodes = map[wire.Code]string{
 	340: "insufficient_funds", 341: "packet_empty", 342: "packet_expired", 343: "packet_recalled",
 	344: "wrong_group", 345: "not_eligible", 346: "lottery_closed", 347: "sold_out", 348: "read_only",
 	349: "payment_pending",
+	350: "pruned",
 	370: "reply_too_large", 372: "too_many_connections", 373: "replaced",
 	374: "token_revoked",
 }

@@ -14,6 +14,8 @@ type MyGroup struct {
 	// Mentioned counts messages after ReadSeq that mention the caller
 	// (by name or @all).
 	Mentioned int `msgpack:"mentioned,omitempty"`
+	// Kind is the group's kind (absent: an ordinary group).
+	Kind GroupKind `msgpack:"kind,omitempty"`
 }
 
 // MyGroupsResult lists the caller's groups, pinned first, then by last activity.

@@ -394,6 +394,134 @@ func (x *Subscribe) GetStop() bool {
 	return false
 }
 
+// Batch carries several calls to one grain that one connection read in a
+// row, in the order read. The grain runs them in that order, as if each had
+// come alone, and answers them with BatchResult messages sent to the PID
+// (reply_address, reply_id): one message for every answer ready at once,
+// never an answer before its writes are durable. corr[i] is calls[i]'s
+// correlation id, returned with its answer.
+type Batch struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Calls         []*Call                `protobuf:"bytes,1,rep,name=calls,proto3" json:"calls,omitempty"`
+	Corr          []uint64               `protobuf:"varint,2,rep,packed,name=corr,proto3" json:"corr,omitempty"`
+	ReplyAddress  string                 `protobuf:"bytes,3,opt,name=reply_address,json=replyAddress,proto3" json:"reply_address,omitempty"`
+	ReplyId       string                 `protobuf:"bytes,4,opt,name=reply_id,json=replyId,proto3" json:"reply_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Batch) Reset() {
+	*x = Batch{}
+	mi := &file_actors_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Batch) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Batch) ProtoMessage() {}
+
+func (x *Batch) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Batch.ProtoReflect.Descriptor instead.
+func (*Batch) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Batch) GetCalls() []*Call {
+	if x != nil {
+		return x.Calls
+	}
+	return nil
+}
+
+func (x *Batch) GetCorr() []uint64 {
+	if x != nil {
+		return x.Corr
+	}
+	return nil
+}
+
+func (x *Batch) GetReplyAddress() string {
+	if x != nil {
+		return x.ReplyAddress
+	}
+	return ""
+}
+
+func (x *Batch) GetReplyId() string {
+	if x != nil {
+		return x.ReplyId
+	}
+	return ""
+}
+
+// BatchResult answers calls of one or more Batches sent to the same reply
+// PID: results[i] answers the call whose correlation id is corr[i].
+type BatchResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Results       []*Result              `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	Corr          []uint64               `protobuf:"varint,2,rep,packed,name=corr,proto3" json:"corr,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchResult) Reset() {
+	*x = BatchResult{}
+	mi := &file_actors_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchResult) ProtoMessage() {}
+
+func (x *BatchResult) ProtoReflect() protoreflect.Message {
+	mi := &file_actors_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchResult.ProtoReflect.Descriptor instead.
+func (*BatchResult) Descriptor() ([]byte, []int) {
+	return file_actors_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *BatchResult) GetResults() []*Result {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+func (x *BatchResult) GetCorr() []uint64 {
+	if x != nil {
+		return x.Corr
+	}
+	return nil
+}
+
 var File_actors_proto protoreflect.FileDescriptor
 
 const file_actors_proto_rawDesc = "" +
@@ -430,7 +558,15 @@ const file_actors_proto_rawDesc = "" +
 	"\tSubscribe\x12\x12\n" +
 	"\x04user\x18\x01 \x01(\tR\x04user\x12\x14\n" +
 	"\x05group\x18\x02 \x01(\tR\x05group\x12\x12\n" +
-	"\x04stop\x18\x03 \x01(\bR\x04stopB\"Z github.com/qunchat/qun/actors/pbb\x06proto3"
+	"\x04stop\x18\x03 \x01(\bR\x04stop\"\x83\x01\n" +
+	"\x05Batch\x12&\n" +
+	"\x05calls\x18\x01 \x03(\v2\x10.qun.actors.CallR\x05calls\x12\x12\n" +
+	"\x04corr\x18\x02 \x03(\x04R\x04corr\x12#\n" +
+	"\rreply_address\x18\x03 \x01(\tR\freplyAddress\x12\x19\n" +
+	"\breply_id\x18\x04 \x01(\tR\areplyId\"O\n" +
+	"\vBatchResult\x12,\n" +
+	"\aresults\x18\x01 \x03(\v2\x12.qun.actors.ResultR\aresults\x12\x12\n" +
+	"\x04corr\x18\x02 \x03(\x04R\x04corrB\"Z github.com/qunchat/qun/actors/pbb\x06proto3"
 
 var (
 	file_actors_proto_rawDescOnce sync.Once
@@ -444,20 +580,24 @@ func file_actors_proto_rawDescGZIP() []byte {
 	return file_actors_proto_rawDescData
 }
 
-var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_actors_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_actors_proto_goTypes = []any{
-	(*Call)(nil),      // 0: qun.actors.Call
-	(*Result)(nil),    // 1: qun.actors.Result
-	(*Deliver)(nil),   // 2: qun.actors.Deliver
-	(*Watch)(nil),     // 3: qun.actors.Watch
-	(*Subscribe)(nil), // 4: qun.actors.Subscribe
+	(*Call)(nil),        // 0: qun.actors.Call
+	(*Result)(nil),      // 1: qun.actors.Result
+	(*Deliver)(nil),     // 2: qun.actors.Deliver
+	(*Watch)(nil),       // 3: qun.actors.Watch
+	(*Subscribe)(nil),   // 4: qun.actors.Subscribe
+	(*Batch)(nil),       // 5: qun.actors.Batch
+	(*BatchResult)(nil), // 6: qun.actors.BatchResult
 }
 var file_actors_proto_depIdxs = []int32{
-	0, // [0:0] is the sub-list for method output_type
-	0, // [0:0] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	0, // 0: qun.actors.Batch.calls:type_name -> qun.actors.Call
+	1, // 1: qun.actors.BatchResult.results:type_name -> qun.actors.Result
+	2, // [2:2] is the sub-list for method output_type
+	2, // [2:2] is the sub-list for method input_type
+	2, // [2:2] is the sub-list for extension type_name
+	2, // [2:2] is the sub-list for extension extendee
+	0, // [0:2] is the sub-list for field type_name
 }
 
 func init() { file_actors_proto_init() }
@@ -471,7 +611,7 @@ func file_actors_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_actors_proto_rawDesc), len(file_actors_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -14,7 +14,7 @@ import (
 // in-memory host's balances (a standalone qund). Amounts are cents.
 
 var commerceCommands = []command{
-	{name: "packet", args: "send GROUP --total CENTS --count N [--equal] [--greeting T] [--only U,U] [--expires 24h] | claim|show|recall GROUP ID",
+	{name: "packet", args: "send GROUP --total CENTS --count N [--equal] [--greeting T] [--only U,U] [--expires 24h] [--cmid ID] | claim|show|recall GROUP ID",
 		min: 2, max: 3, help: "send, claim, show or recall a red packet", run: verbs(map[string]verb{
 			"send": {1, cmdPacketSend}, "claim": {2, cmdPacketClaim}, "show": {2, cmdPacketShow}, "recall": {2, cmdPacketRecall}})},
 	{name: "coupon", args: "post GROUP --title T --value CENTS [--threshold CENTS] --count N [--expires 24h] | claim|show GROUP ID",
@@ -50,6 +50,7 @@ type commerceOpts struct {
 	equal                         bool
 	greeting, only, prize, rule   string
 	title, buyer, merchant, rider string
+	cmid                          string
 	expires, deadline             time.Duration
 }
 
@@ -70,6 +71,7 @@ func newCommerceOpts(fs *flag.FlagSet) *commerceOpts {
 	fs.StringVar(&o.buyer, "buyer", "", "order buyer")
 	fs.StringVar(&o.merchant, "merchant", "", "order merchant")
 	fs.StringVar(&o.rider, "rider", "", "order rider")
+	fs.StringVar(&o.cmid, "cmid", "", "packet send: the client message id of an earlier send to retry (default: a new one; a failed send prints it)")
 	return o
 }
 
@@ -112,7 +114,9 @@ func cents(c int64) string { return fmt.Sprintf("¥%d.%02d", c/100, c%100) }
 
 func cmdPacketSend(x *cli) error {
 	o := x.o.com
-	a := wire.SendPacketArgs{Group: x.pos[0], Total: o.total, Count: o.count, Greeting: o.greeting, TTL: o.expires.Milliseconds()}
+	// Always with a cmid (the client makes one if --cmid is not given): a
+	// retry with the cmid a failed send printed is the same packet.
+	a := wire.SendPacketArgs{Group: x.pos[0], CMID: o.cmid, Total: o.total, Count: o.count, Greeting: o.greeting, TTL: o.expires.Milliseconds()}
 	if o.equal {
 		a.Mode = "equal"
 	}
@@ -143,15 +147,30 @@ func cmdPacketShow(x *cli) error {
 	}
 	x.printf("packet %s from %s: %s in %d %s shares, %s claimed, %s\n", p.Packet, p.Sender, cents(p.Total), p.Count, p.Mode, cents(p.Claimed), p.State)
 	for _, c := range p.Claims {
-		x.printf("%s %d\n", c.User, c.Amount)
+		if c.Credit == wire.CreditPaid || c.Credit == "" {
+			x.printf("%s %d\n", c.User, c.Amount)
+		} else {
+			x.printf("%s %d (credit %s%s)\n", c.User, c.Amount, c.Credit, note(c.Note))
+		}
 	}
 	if p.Luckiest != "" {
 		x.printf("luckiest: %s\n", p.Luckiest)
 	}
 	if p.Refund > 0 {
-		x.printf("refunded: %d\n", p.Refund)
+		if p.RefundCredit == wire.CreditPaid || p.RefundCredit == "" {
+			x.printf("refunded: %d\n", p.Refund)
+		} else {
+			x.printf("refunded: %d (credit %s%s)\n", p.Refund, p.RefundCredit, note(p.RefundNote))
+		}
 	}
 	return nil
+}
+
+func note(s string) string {
+	if s == "" {
+		return ""
+	}
+	return ": " + s
 }
 
 func cmdPacketRecall(x *cli) error {

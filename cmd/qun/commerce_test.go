@@ -51,6 +51,14 @@ func TestCLICommerce(t *testing.T) {
 	if ls := lines(show); len(ls) != 4 || !strings.Contains(ls[0], "8 lucky shares") || !strings.Contains(ls[0], "open") {
 		t.Fatalf("show:\n%s", show)
 	}
+	// A send with --cmid of an earlier send is a retry of it: one packet, one debit.
+	r1 := strings.TrimSpace(n.ok("alice", "packet", "send", g, "--total", "100", "--count", "1", "--cmid", "retry-1"))
+	if r2 := strings.TrimSpace(n.ok("alice", "packet", "send", g, "--total", "100", "--count", "1", "--cmid", "retry-1")); r2 != r1 {
+		t.Fatalf("a retry with the same cmid sent %q after %q", r2, r1)
+	}
+	if k := strings.Count(n.ok("alice", "balance"), "debit "+r1+"/debit "); k != 1 {
+		t.Fatalf("%d debits for the retried packet", k)
+	}
 	n.fails("bob", "code 344 wrong_group", "packet", "claim", g, "gxxxxxxxxxxxxxxxx~00")
 	n.fails("eve", "code 203 not_member", "packet", "claim", g, p)
 

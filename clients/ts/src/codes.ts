@@ -79,6 +79,8 @@ export const ErrorCode = {
   ReadOnly: 348,
   /** The host is unreachable; Qun keeps retrying. */
   PaymentPending: 349,
+  /** The packet, lottery or coupon batch ended and was pruned after the retention; its messages stay in history. */
+  Pruned: 350,
   /** The reply would exceed max_frame: ask for less. */
   ReplyTooLarge: 370,
   /** Closes: a connection limit is reached. */
@@ -139,6 +141,7 @@ const codeNames: Record<number, string> = {
   347: "sold_out",
   348: "read_only",
   349: "payment_pending",
+  350: "pruned",
   370: "reply_too_large",
   372: "too_many_connections",
   373: "replaced",
@@ -193,7 +196,7 @@ export const MessageType = {
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
 /** Group kinds (append-only). */
-export const GroupKind = { User: 0, Fan: 1 } as const;
+export const GroupKind = { User: 0, Fan: 1, Shop: 2, Order: 3 } as const;
 export type GroupKind = (typeof GroupKind)[keyof typeof GroupKind];
 
 /** Contact-diversion policies of a group (append-only). */

@@ -188,7 +188,7 @@ export interface GroupInfo {
   your_role?: Role | number;
   /** Absent when the caller is not muted. */
   muted_until?: number;
-  /** 0 user group, 1 fan group (GroupKind). */
+  /** 0 user group, 1 fan group, 2 shop group, 3 order group (GroupKind). */
   kind: GroupKind | number;
   /** A fan group's threshold; absent for user groups. */
   threshold?: R.Threshold;

@@ -74,6 +74,8 @@ var ErrorCode = {
   ReadOnly: 348,
   /** The host is unreachable; Qun keeps retrying. */
   PaymentPending: 349,
+  /** The packet, lottery or coupon batch ended and was pruned after the retention; its messages stay in history. */
+  Pruned: 350,
   /** The reply would exceed max_frame: ask for less. */
   ReplyTooLarge: 370,
   /** Closes: a connection limit is reached. */
@@ -132,6 +134,7 @@ var codeNames = {
   347: "sold_out",
   348: "read_only",
   349: "payment_pending",
+  350: "pruned",
   370: "reply_too_large",
   372: "too_many_connections",
   373: "replaced",
@@ -165,7 +168,7 @@ var MessageType = {
   /** What a recalled message becomes; never sent by clients. */
   Recalled: 108
 };
-var GroupKind = { User: 0, Fan: 1 };
+var GroupKind = { User: 0, Fan: 1, Shop: 2, Order: 3 };
 var DivertPolicy = { Default: 0, Allow: 1, Flag: 2, Mask: 3, Block: 4 };
 var Lane = { Normal: 0, Chatter: 1, High: 2 };
 
