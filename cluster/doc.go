@@ -49,7 +49,12 @@
 //     declared dead, forever. StartNode therefore gives every start a fresh
 //     random id (NewNodeID) and makes it both the actor system's ID and the
 //     memberlist node name; a restarted node joins as a new member. Leave
-//     Config.NodeID empty.
+//     Config.NodeID empty. A member that was declared dead without
+//     restarting (paused past the suspicion timeout: SIGSTOP, a VM or GC
+//     pause, a partition) refutes and is alive again in memberlist; the
+//     provider then hands it to protoactor under a new routing id
+//     ("<id>~<n>", readmission.go), which protoactor has never blocked, so
+//     it is routed to again. Node.MemberIDs maps routing ids back.
 //   - Shutdown: pcluster.Cluster.Shutdown(false) does not call the provider,
 //     so memberlist keeps its port and keeps gossiping; Shutdown(true) sleeps
 //     2 s; Remote.Shutdown(false) leaves the gRPC client connections to peers

@@ -274,7 +274,7 @@ func StartNode(cfg NodeConfig) (*Node, error) {
 		if t, ok := evt.(*pcluster.ClusterTopology); ok {
 			ids := make([]string, len(t.Members))
 			for i, m := range t.Members {
-				ids[i] = m.Id
+				ids[i] = MemberIDOf(m.Id) // a re-admitted member's routing id (readmission.go)
 			}
 			slices.Sort(ids)
 			n.topology.Store(&ids)

@@ -67,6 +67,7 @@ type Provider struct {
 	nodesMu sync.Mutex
 	nodes   map[string]nodeEntry
 	view    []MemberInfo // last member list handed to protoactor
+	adm     admissions   // returns from the dead, per node name (readmission.go)
 	viewOf  int          // number of memberlist nodes that view was computed from
 
 	kick     chan struct{} // capacity 1: "the view changed", coalesced
@@ -340,12 +341,15 @@ func (p *Provider) topologyLoop() {
 func (p *Provider) publish() {
 	p.nodesMu.Lock()
 	entries := make(map[string]nodeEntry, len(p.nodes))
+	admission := make(map[string]int, len(p.nodes))
 	for name, e := range p.nodes {
 		entries[name] = e
+		admission[name] = p.adm.of(name)
 	}
 	p.nodesMu.Unlock()
 
 	infos := make([]MemberInfo, 0, len(entries))
+	routing := make(map[string]string, len(entries)) // member id -> id handed to protoactor
 	for name, e := range entries {
 		m, err := decodeMeta(e.meta, name)
 		if err != nil {
@@ -360,6 +364,7 @@ func (p *Provider) publish() {
 		if m.Client {
 			continue
 		}
+		routing[m.ID] = routingID(m.ID, admission[name])
 		infos = append(infos, MemberInfo{
 			ID: m.ID, Host: m.Host, Port: m.Port, Kinds: m.Kinds,
 			GossipAddr: e.addr, Self: m.ID == p.selfID, AppMeta: m.App,
@@ -382,7 +387,7 @@ func (p *Provider) publish() {
 
 	members := make(pcluster.Members, len(infos))
 	for i, m := range infos {
-		members[i] = &pcluster.Member{Id: m.ID, Host: m.Host, Port: int32(m.Port), Kinds: slices.Clone(m.Kinds)}
+		members[i] = &pcluster.Member{Id: routing[m.ID], Host: m.Host, Port: int32(m.Port), Kinds: slices.Clone(m.Kinds)}
 	}
 	p.cluster.MemberList.UpdateClusterTopology(members)
 
@@ -404,8 +409,10 @@ func (p *Provider) nodeChanged(n *memberlist.Node, alive bool) {
 	p.nodesMu.Lock()
 	if alive {
 		p.nodes[n.Name] = nodeEntry{meta: slices.Clone(n.Meta), addr: n.Address()}
+		p.adm.alive(n.Name)
 	} else {
 		delete(p.nodes, n.Name)
+		p.adm.left(n.Name)
 	}
 	p.nodesMu.Unlock()
 	select {

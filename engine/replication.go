@@ -41,6 +41,8 @@ type replicator struct {
 	oracle  atomic.Pointer[replication.Oracle]
 	multi   atomic.Bool // more than one store in the cluster
 
+	replace storeReplacer // replication_replace.go
+
 	mu    sync.Mutex
 	addrs map[uint64]string // store id -> protoactor address
 	lost  map[uint32]bool   // shards whose grains to evict
@@ -204,6 +206,7 @@ func (r *replicator) peerLoop(cn *qcluster.Node) {
 			return
 		case <-t.C:
 			r.refresh(cn)
+			r.replaceGone(cn)
 		}
 	}
 }

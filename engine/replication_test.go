@@ -43,6 +43,9 @@ func childCluster(cfg *engine.Config) {
 	if n, err := strconv.Atoi(os.Getenv(childExpectEnv)); err == nil {
 		cfg.BootstrapExpect = n
 		cfg.ClusterSecret = testClusterSecret
+		if s := os.Getenv(childSecretEnv); s != "" { // faults_test.go: an impostor
+			cfg.ClusterSecret = []byte(s)
+		}
 	}
 }
 
@@ -52,6 +55,7 @@ func childStatus(e *engine.Engine) {
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
 		if sc.Text() != "STATUS" {
+			childCommand(e, sc.Text()) // faults_harness_test.go
 			continue
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -79,6 +83,7 @@ type member struct {
 	stdin io.WriteCloser
 	addr  chan string
 	leads chan [2]int
+	reply chan string // answers to childCommand (faults_harness_test.go)
 	done  chan struct{}
 }
 
@@ -101,7 +106,7 @@ func launch(t *testing.T, dir, gossip string, join []string) *member {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	m := &member{cmd: cmd, stdin: in, addr: make(chan string, 1), leads: make(chan [2]int, 16), done: make(chan struct{})}
+	m := &member{cmd: cmd, stdin: in, addr: make(chan string, 1), leads: make(chan [2]int, 16), reply: make(chan string, 16), done: make(chan struct{})}
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
@@ -112,6 +117,8 @@ func launch(t *testing.T, dir, gossip string, join []string) *member {
 			case strings.HasPrefix(line, "ERR "):
 				fmt.Fprintln(os.Stderr, "member", gossip, line)
 				m.addr <- ""
+			case strings.HasPrefix(line, "R "):
+				m.reply <- strings.TrimPrefix(line, "R ")
 			case strings.HasPrefix(line, "LEADS "):
 				var v [2]int
 				_, _ = fmt.Sscanf(line, "LEADS %d %d", &v[0], &v[1])

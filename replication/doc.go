@@ -91,6 +91,11 @@
 // activation's epoch; a deposed or cut-off leader gets an error, never a
 // confirmation.
 //
+// Node.Checksums digests every local replica's data (the Applier's Ranges)
+// at its applied index, from one view taken between rounds: replicas of a
+// shard at the same applied index must have the same sum (the fault tests
+// compare them after every kill).
+//
 // # Keys
 //
 // Raft state lives under persistence.RawTag ('r'), see keys.go: log
