@@ -329,7 +329,9 @@ type faultLoad struct {
 	wg   sync.WaitGroup
 }
 
-// faultSendTimeout bounds one send attempt of the load.
+// faultSendTimeout bounds one send attempt of the load (a timed-out send
+// is retried with the same cmid through a fresh connection). The time from
+// a kill to a group's first ack is measured through these attempts.
 const faultSendTimeout = 3 * time.Second
 
 // faultGroupsPerOwner is the default tier's limit of groups an owner creates.
@@ -603,7 +605,19 @@ func (l *faultLoad) firstAcks(t *testing.T, at time.Time, d time.Duration) time.
 // no duplicate cmid, seqs contiguous from 1.
 func (l *faultLoad) checkHistories(t *testing.T, i int) (msgs int) {
 	t.Helper()
+	acked := l.ackedCopy()
+	l.eachGroup(t, i, func(g string, c *client.Client) {
+		ms := allHistory(t, c, g)
+		checkJournal(t, ms, acked[g])
+		msgs += len(ms)
+	})
+	return msgs
+}
+
+// ackedCopy is a copy of the acknowledged sends, per group cmid -> seq.
+func (l *faultLoad) ackedCopy() map[string]map[string]uint64 {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	acked := make(map[string]map[string]uint64, len(l.acked))
 	for g, a := range l.acked {
 		acked[g] = make(map[string]uint64, len(a))
@@ -611,7 +625,13 @@ func (l *faultLoad) checkHistories(t *testing.T, i int) (msgs int) {
 			acked[g][k] = v
 		}
 	}
-	l.mu.Unlock()
+	return acked
+}
+
+// eachGroup calls f for every group with a connection to member i signed
+// in as the group's owner (one connection per owner, closed at the end).
+func (l *faultLoad) eachGroup(t *testing.T, i int, f func(g string, c *client.Client)) {
+	t.Helper()
 	clients := map[string]*client.Client{}
 	defer func() {
 		for _, c := range clients {
@@ -631,11 +651,8 @@ func (l *faultLoad) checkHistories(t *testing.T, i int) (msgs int) {
 			}
 			clients[user] = c
 		}
-		ms := allHistory(t, c, g)
-		checkJournal(t, ms, acked[g])
-		msgs += len(ms)
+		f(g, c)
 	}
-	return msgs
 }
 
 // checkNew reads, through member i, every group's messages after those
@@ -644,34 +661,8 @@ func (l *faultLoad) checkHistories(t *testing.T, i int) (msgs int) {
 // number of messages read.
 func (l *faultLoad) checkNew(t *testing.T, i int) (read int) {
 	t.Helper()
-	l.mu.Lock()
-	acked := make(map[string]map[string]uint64, len(l.acked))
-	for g, a := range l.acked {
-		acked[g] = make(map[string]uint64, len(a))
-		for k, v := range a {
-			acked[g][k] = v
-		}
-	}
-	l.mu.Unlock()
-	clients := map[string]*client.Client{}
-	defer func() {
-		for _, c := range clients {
-			c.Close()
-		}
-	}()
-	for _, g := range l.groups {
-		user := l.owner[g]
-		c := clients[user]
-		if c == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			var err error
-			c, err = client.Dial(ctx, l.c.addrs[i], client.Options{Token: token(t, user)})
-			cancel()
-			if err != nil {
-				t.Fatalf("dial member %d: %v", i, err)
-			}
-			clients[user] = c
-		}
+	acked := l.ackedCopy()
+	l.eachGroup(t, i, func(g string, c *client.Client) {
 		if l.seen[g] == nil {
 			l.seen[g] = map[string]bool{}
 		}
@@ -704,7 +695,7 @@ func (l *faultLoad) checkNew(t *testing.T, i int) (read int) {
 				t.Fatalf("group %s: acknowledged %s (seq %d) missing or moved", g, cmid, seq)
 			}
 		}
-	}
+	})
 	return read
 }
 

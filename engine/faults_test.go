@@ -40,10 +40,12 @@ const (
 var faultPace = map[bool]time.Duration{false: 150 * time.Millisecond, true: time.Second}[raceEnabled]
 
 // faultKills is the default number of kill -9 cycles (QUN_FAULT_KILLS sets
-// it; the long run uses 50). Under the race detector (CI) a cycle takes
-// ~10 s instead of ~5 s, so the default is 10 there to keep the suite's
-// time; run without -race for the 20.
-var faultKills = map[bool]int{false: 20, true: 10}[raceEnabled]
+// it; the long run uses 50). Under the race detector a cycle takes ~10 s
+// instead of ~5 s and its bounds are loose (see faultFailover), so there
+// the test is a short race check of 3 cycles; .ci/run runs these fault
+// tests a second time in a normal build, where the 20 cycles and the 5 s
+// failover bound are asserted.
+var faultKills = map[bool]int{false: 20, true: 3}[raceEnabled]
 
 // faultCheckEvery: the histories are read back every this many cycles
 // (and at the end); replica checksums are compared after every cycle.
@@ -59,7 +61,7 @@ var faultCheckEvery = map[bool]int{false: 1, true: 5}[raceEnabled]
 var faultFailover = map[bool]time.Duration{false: 5 * time.Second, true: 20 * time.Second}[raceEnabled]
 
 // TestReplicatedKill9Repeated kills -9 the member serving the most shards,
-// restarts it on the same data dir, and repeats: 20 times by default (10
+// restarts it on the same data dir, and repeats: 20 times by default (3
 // under the race detector, see faultKills), QUN_FAULT_KILLS times when set
 // (the long run asks for 50: QUN_FAULT_KILLS=50 go test ./engine -run
 // TestReplicatedKill9Repeated -v).
