@@ -99,7 +99,10 @@ func TestCreditRetryAndRefusal(t *testing.T) {
 		t.Fatalf("bob's credit tried %d times, want 4", len(at))
 	}
 	for i, want := range []time.Duration{100, 200, 400} {
-		if d := at[i+1].Sub(at[i]); d < want*time.Millisecond {
+		// The machine keeps times in whole milliseconds (time is an
+		// input, truncated to ms), so a wait can be up to 1 ms short of
+		// the backoff as the host's clock sees it.
+		if d := at[i+1].Sub(at[i]); d < want*time.Millisecond-time.Millisecond {
 			t.Fatalf("attempt %d came %v after the previous one, backoff %v ms", i+2, d, want)
 		}
 	}
