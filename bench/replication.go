@@ -150,11 +150,11 @@ func leadersLine(e *engine.Engine) string {
 // clusterStats adds up the nodes' stats.
 func (s *qunServer) clusterStats(gc bool) (serverStats, error) {
 	var sum serverStats
+	c := "stats"
+	if gc {
+		c = "mem"
+	}
 	for _, node := range append([]*qunServer{s}, s.peers...) {
-		c := "stats"
-		if gc {
-			c = "mem"
-		}
 		line, err := node.control(c)
 		if err != nil {
 			return serverStats{}, err
